@@ -1,0 +1,45 @@
+# The RNN course. `make lab` to learn, `make test` to check everything; each creates .venv on demand.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+READY  := $(VENV)/.installed
+LAB_ARGS ?=
+
+.PHONY: lab course test grade-demo bench clean distclean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(READY): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+## lab: open the course in JupyterLab
+lab: $(READY)
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks/README.md $(LAB_ARGS)
+
+## course: execute every chapter notebook in place (COURSE_MODE=full unless set) and record the run times
+course: $(READY)
+	$(BIN)/python bench/run_notebooks.py --mode $${COURSE_MODE:-full} --inplace
+
+## test: unit tests, loader tests, the autograder's attack suite, and every notebook under nbval in quick mode
+test: $(READY)
+	COURSE_MODE=quick MPLBACKEND=Agg $(BIN)/python -m pytest tests $(wildcard notebooks/[0-9][0-9]_*.ipynb) \
+	  --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
+
+## grade-demo: release the exercises and grade the shipped example submissions
+grade-demo: $(READY)
+	$(BIN)/python -m autograder demo
+
+## bench: benchmarks (never part of `make test`)
+bench: $(READY)
+	$(BIN)/python bench/imdb.py
+	$(BIN)/python bench/grading.py
+
+clean:
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+	rm -rf .pytest_cache notebooks/.ipynb_checkpoints
+
+distclean: clean
+	rm -rf $(VENV) data/cache

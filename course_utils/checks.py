@@ -1,0 +1,42 @@
+"""Numeric comparison with a clear verdict, used by every "verify against Keras" cell."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _as_array(name: str, value) -> np.ndarray:
+    if hasattr(value, "numpy"):  # tf.Tensor, keras Variable
+        value = value.numpy()
+    array = np.asarray(value)
+    if not np.issubdtype(array.dtype, np.number):
+        raise TypeError(f"{name}: expected numbers, got an array of dtype {array.dtype}")
+    return array
+
+
+def assert_close(name: str, ours, reference, rtol: float = 1e-5, atol: float = 1e-6) -> float:
+    """Check ``ours`` against ``reference`` elementwise; print the errors and a pass line.
+
+    Passes when ``|ours - reference| <= atol + rtol * |reference|`` everywhere (numpy's ``allclose`` rule).
+    Returns the maximum absolute error; raises ``AssertionError`` with a readable report otherwise.
+    """
+    a = _as_array(f"{name} (ours)", ours).astype(np.float64)
+    b = _as_array(f"{name} (reference)", reference).astype(np.float64)
+    if a.shape != b.shape:
+        raise AssertionError(f"{name}: shape {a.shape} (ours) differs from {b.shape} (reference)")
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise AssertionError(f"{name}: non-finite values (ours: {np.sum(~np.isfinite(a))}, "
+                             f"reference: {np.sum(~np.isfinite(b))})")
+    abs_err = np.abs(a - b)
+    max_abs = float(abs_err.max(initial=0.0))
+    max_rel = float((abs_err / np.maximum(np.abs(b), np.finfo(np.float64).tiny)).max(initial=0.0))
+    allowed = atol + rtol * np.abs(b)
+    bad = abs_err > allowed
+    report = f"{name}: max abs error {max_abs:.3e}, max rel error {max_rel:.3e} (rtol={rtol:g}, atol={atol:g})"
+    if bad.any():
+        worst = np.unravel_index(np.argmax(abs_err - allowed), a.shape) if a.ndim else ()
+        raise AssertionError(
+            f"{report}\n  FAILED at {int(bad.sum())} of {a.size} entries; worst at index {worst}: "
+            f"ours {a[worst]:.8g} vs reference {b[worst]:.8g}"
+        )
+    print(f"{report}  -> PASS")
+    return max_abs
