@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.installed
 LAB_ARGS ?=
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab course test grade-demo bench clean distclean
 
@@ -17,7 +18,7 @@ $(READY): requirements.txt | $(BIN)/python
 
 ## lab: open the course in JupyterLab
 lab: $(READY)
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks/README.md $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks/README.md $(ROOT_ARGS) $(LAB_ARGS)
 
 ## course: execute every chapter notebook in place (COURSE_MODE=full unless set) and record the run times
 course: $(READY)
