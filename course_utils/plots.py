@@ -157,13 +157,17 @@ def plot_forecast(index, truth, predictions: Mapping[str, np.ndarray], title: st
 
 # --------------------------------------------------------------------------------------------------- attention
 
+def _short_tokens(tokens: Sequence[str]) -> bool:
+    """Single characters (Chinese poems) get narrow cells; words get wide ones."""
+    return max((len(t) for t in tokens), default=1) <= 2
+
+
 def _attention_per_row(tokens: Sequence[str]) -> int:
-    longest = max((len(t) for t in tokens), default=1)
-    return 24 if longest <= 2 else 12
+    return 24 if _short_tokens(tokens) else 12
 
 
-def _cell_width(per_row: int) -> float:
-    return 0.5 if per_row > 12 else 1.05
+def _cell_width(tokens: Sequence[str]) -> float:
+    return 0.5 if _short_tokens(tokens) else 1.05
 
 
 def _shorten(token: str, limit: int = 13) -> str:
@@ -175,8 +179,8 @@ def plot_attention(tokens: Sequence[str], weights, title: str = "", ax=None, *, 
                    cmap: str = "Reds") -> Figure:
     """Attention weights as a heatmap strip: one cell per token, the token written in its cell.
 
-    Long sequences wrap into rows of ``per_row`` tokens (default: 24 for single characters, 12 for words, fewer
-    for a shorter sequence; the row labels give the position of each row's first token). Colours run from 0 to
+    Long sequences wrap into rows of ``per_row`` tokens (default: at most 24 single characters or 12 words per
+    row, spread evenly over the rows; the row labels give the position of each row's first token). Colours run from 0 to
     the largest weight.
     Pass ``ax`` to draw into an existing axes (the colour bar is attached to it).
     """
@@ -189,11 +193,11 @@ def plot_attention(tokens: Sequence[str], weights, title: str = "", ax=None, *, 
                          f"{np.shape(weights)}")
     if not tokens:
         raise ValueError("no tokens to plot")
-    if per_row is None:
-        per_row = min(_attention_per_row(tokens), len(tokens))
+    if per_row is None:             # at most 24 characters or 12 words per row, rows balanced
+        per_row = math.ceil(len(tokens) / math.ceil(len(tokens) / _attention_per_row(tokens)))
     rows = math.ceil(len(tokens) / per_row)
     if ax is None:
-        _, ax = plt.subplots(figsize=(per_row * _cell_width(per_row) + 1.6, 0.55 * rows + 1.0),
+        _, ax = plt.subplots(figsize=(per_row * _cell_width(tokens) + 1.6, 0.55 * rows + 1.0),
                              layout="constrained")
     fig = ax.figure
 
@@ -202,7 +206,7 @@ def plot_attention(tokens: Sequence[str], weights, title: str = "", ax=None, *, 
     vmax = float(np.nanmax(w)) if np.nanmax(w) > 0 else 1.0
     im = ax.imshow(np.ma.masked_invalid(grid.reshape(rows, per_row)), cmap=cmap, vmin=0.0, vmax=vmax,
                    aspect="auto", interpolation="nearest")
-    fontsize = 12 if max(len(t) for t in tokens) <= 2 else 9
+    fontsize = 12 if _short_tokens(tokens) else 9
     for i, (token, weight) in enumerate(zip(tokens, w)):
         r, c = divmod(i, per_row)
         ax.text(c, r, _shorten(token), ha="center", va="center", fontsize=fontsize,
@@ -236,7 +240,7 @@ def plot_attention_grid(items: Sequence[tuple[Sequence[str], np.ndarray, str]], 
     per_row = min(per_row, max(len(tokens) for tokens, _, _ in items))
     rows = [math.ceil(len(tokens) / per_row) for tokens, _, _ in items]
     fig, axes = plt.subplots(len(items), 1, squeeze=False, layout="constrained",
-                             figsize=(per_row * _cell_width(per_row) + 1.6, 0.55 * sum(rows) + 0.75 * len(items)),
+                             figsize=(per_row * _cell_width(all_tokens) + 1.6, 0.55 * sum(rows) + 0.75 * len(items)),
                              gridspec_kw={"height_ratios": [r + 0.6 for r in rows]})
     for ax, (tokens, weights, title) in zip(axes[:, 0], items):
         plot_attention(tokens, weights, title, ax=ax, per_row=per_row)
