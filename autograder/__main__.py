@@ -1,0 +1,6 @@
+"""``python -m autograder --help``"""
+import sys
+
+from autograder.cli import main
+
+sys.exit(main())

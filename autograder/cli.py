@@ -1,0 +1,197 @@
+"""Command line: ``python -m autograder {release,references,grade,export,feedback,check,demo,info}``."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+
+def _quiet_warnings() -> None:
+    # nbgrader 0.9.6's gradebook code triggers SQLAlchemy 2.x "not in session" warnings on every autograde;
+    # they are harmless (the objects are added explicitly right after) and no SQLAlchemy 2.x release avoids them.
+    try:
+        from sqlalchemy.exc import SAWarning
+
+        warnings.filterwarnings("ignore", category=SAWarning, module=r"nbgrader\..*")
+    except ImportError:  # pragma: no cover
+        pass
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"(nbgrader|nbconvert|traitlets)\..*")
+
+
+def _course(args):
+    from autograder.course import Course
+
+    course = Course(args.course)
+    if args.db_url:
+        course.config.CourseDirectory.db_url = args.db_url
+    return course
+
+
+def _assignments(course, names):
+    known = course.assignments()
+    if not names:
+        return known
+    bad = [n for n in names if n not in known]
+    if bad:
+        raise SystemExit(f"unknown assignment(s) {', '.join(bad)}; this course has: {', '.join(known)}")
+    return names
+
+
+def cmd_release(args) -> int:
+    from autograder.course import LEARNER_DIR
+
+    course = _course(args)
+    sync = None if args.no_sync else Path(args.sync_to) if args.sync_to else LEARNER_DIR
+    for a in _assignments(course, args.assignments):
+        path = course.release(a, sync_to=sync)
+        print(f"released {a}: {path}" + (f" (copied to {sync})" if sync else ""))
+    return 0
+
+
+def cmd_references(args) -> int:
+    from autograder import grader
+
+    course = _course(args)
+    for a in _assignments(course, args.assignments):
+        t = time.perf_counter()
+        grader.prepare(course, a, rebuild=True, jobs=args.jobs)
+        print(f"reference outputs of {a}: {course.reference_file(a)} ({time.perf_counter() - t:.1f} s)")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from autograder import grader, sandbox
+
+    course = _course(args)
+    override = {}
+    if args.time_limit:
+        override["wall_s"] = args.time_limit
+    print(f"sandbox: {sandbox.isolation_note()}")
+    status = 0
+    for a in _assignments(course, args.assignments):
+        students = args.student or None
+        t = time.perf_counter()
+        verdicts = grader.grade_assignment(course, a, students=students, jobs=args.jobs, limits_override=override)
+        took = time.perf_counter() - t
+        print(f"\n== {a}: {len(verdicts)} submission(s) graded in {took:.1f} s with --jobs {args.jobs}")
+        print(grader.summary_table(verdicts))
+        print(f"report: {course.reports_dir() / (a + '.json')} and .csv")
+        if any(v.status != "graded" for v in verdicts):
+            status = 0  # failures are recorded, not errors of the grader
+    return status
+
+
+def cmd_export(args) -> int:
+    course = _course(args)
+    to = Path(args.to)
+    course.export_csv(to)
+    print(f"grades exported to {to}")
+    return 0
+
+
+def cmd_feedback(args) -> int:
+    course = _course(args)
+    rc = 0
+    for a in _assignments(course, args.assignments):
+        result = course.feedback(a, args.student)
+        ok = result.get("success")
+        print(f"feedback for {a}: {'written to ' + str(course.root / 'feedback') if ok else 'FAILED'}")
+        if not ok:
+            print(result.get("log", ""), result.get("error", ""), file=sys.stderr)
+            rc = 1
+    return rc
+
+
+def cmd_check(args) -> int:
+    from autograder.check import check_notebook
+
+    return check_notebook(Path(args.notebook), timeout=args.timeout)
+
+
+def cmd_demo(args) -> int:
+    from autograder.demo import run_demo
+
+    return run_demo(jobs=args.jobs, workdir=Path(args.workdir) if args.workdir else None,
+                    assignments=args.assignments or None)
+
+
+def cmd_info(args) -> int:
+    from autograder import sandbox
+
+    course = _course(args)
+    print(f"course folder  {course.root}")
+    print(f"gradebook      {course.db_url}")
+    print(f"assignments    {', '.join(course.assignments())}")
+    print(f"sandbox        {sandbox.isolation_mode()}: {sandbox.isolation_note()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from autograder.course import DEFAULT_COURSE
+
+    p = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Exercises of the RNN course on nbgrader, graded by a sandboxed, tamper-proof grader.",
+        epilog="Instructors: see autograder/README.md. Learners: `python -m autograder check NOTEBOOK`.",
+    )
+    p.add_argument("--course", default=str(DEFAULT_COURSE),
+                   help="nbgrader course folder (default: %(default)s)")
+    p.add_argument("--db-url", default=None,
+                   help="gradebook SQLAlchemy URL (default: sqlite gradebook.db in the course folder), "
+                        "e.g. postgresql+psycopg2://user:pw@host/db")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("release", help="nbgrader generate_assignment: student versions into release/ "
+                                       "and notebooks/09_exercises/")
+    s.add_argument("assignments", nargs="*", help="assignments (default: all)")
+    s.add_argument("--no-sync", action="store_true", help="do not copy the student versions to the learners' folder")
+    s.add_argument("--sync-to", default=None, help="copy the student versions here instead of notebooks/09_exercises")
+    s.set_defaults(func=cmd_release)
+
+    s = sub.add_parser("references", help="(re)build reference outputs from the instructor's reference solutions")
+    s.add_argument("assignments", nargs="*", help="assignments (default: all)")
+    s.add_argument("--jobs", "-j", type=int, default=1, help="parallel sandboxes")
+    s.set_defaults(func=cmd_references)
+
+    s = sub.add_parser("grade", help="grade every submission under submitted/ into the gradebook")
+    s.add_argument("assignments", nargs="*", help="assignments (default: all)")
+    s.add_argument("--student", action="append", help="only this student (repeatable)")
+    s.add_argument("--jobs", "-j", type=int, default=max(1, (os.cpu_count() or 2)),
+                   help="parallel sandboxes (default: number of CPUs, %(default)s)")
+    s.add_argument("--time-limit", type=float, default=None,
+                   help="cap every function's wall-clock (and CPU) limit at this many seconds")
+    s.set_defaults(func=cmd_grade)
+
+    s = sub.add_parser("export", help="export all grades to CSV (nbgrader's CSV exporter)")
+    s.add_argument("--to", default="grades.csv", help="output file (default: %(default)s)")
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("feedback", help="nbgrader generate_feedback: HTML feedback into feedback/")
+    s.add_argument("assignments", nargs="*", help="assignments (default: all)")
+    s.add_argument("--student", default=None, help="only this student")
+    s.set_defaults(func=cmd_feedback)
+
+    s = sub.add_parser("check", help="(learners) run your solution cells and the visible checks; one line per function")
+    s.add_argument("notebook", help="your exercise notebook, e.g. notebooks/09_exercises/ex1_rnn_cells.ipynb")
+    s.add_argument("--timeout", type=float, default=600, help="seconds for the whole check (default: %(default)s)")
+    s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("demo", help="release the exercises and grade the shipped example submissions "
+                                    "(what `make grade-demo` runs)")
+    s.add_argument("assignments", nargs="*", help="assignments (default: all with examples)")
+    s.add_argument("--jobs", "-j", type=int, default=max(1, (os.cpu_count() or 2)), help="parallel sandboxes")
+    s.add_argument("--workdir", default=None, help="course copy to use (default: build/grade-demo, recreated)")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("info", help="show the course folder, gradebook and the sandbox's isolation level")
+    s.set_defaults(func=cmd_info)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_warnings()
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)

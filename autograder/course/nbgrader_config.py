@@ -1,0 +1,16 @@
+# nbgrader configuration of the course (used by `python -m autograder ...` and by plain `nbgrader` commands run here).
+c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "rnn-course"
+# The gradebook: SQLite next to this file by default. For a large course point it at PostgreSQL (any SQLAlchemy URL):
+# c.CourseDirectory.db_url = "postgresql+psycopg2://grader:secret@db.example.org:5432/rnn_course"
+# (or set it with `python -m autograder --db-url ...`; install the driver with `pip install psycopg2-binary`).
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# A learner who deletes a test cell gets it back at grading time (nbgrader's own mechanism).
+c.OverwriteCells.add_missing_cells = True
+
+# Used only by plain `nbgrader autograde` (the sandboxed grader does not execute notebooks).
+c.Execute.timeout = 120
