@@ -358,10 +358,13 @@ def summary_table(verdicts: list[SubmissionVerdict]) -> str:
     for v in verdicts:
         cells = "  ".join(f"{f'{fv.score:g}/{fv.points:g}':>12}" for fv in v.functions)
         lines.append(f"{v.student:<{width}}  {cells}  {f'{v.score:g}/{v.max_score:g}':>9}  {v.seconds:7.2f}")
-    fails = [(v, fv) for v in verdicts for fv in v.functions if not fv.passed]
-    if fails:
+    fails = [(v, fv) for v in verdicts for fv in v.functions if not fv.passed and v.status == "graded"]
+    invalid = [v for v in verdicts if v.status != "graded"]
+    if fails or invalid:
         lines.append("")
         lines.append("not passed:")
+        for v in invalid:
+            lines.append(f"  {v.student}: {v.reason}")
         for v, fv in fails:
             lines.append(f"  {v.student} / {fv.function}: {fv.reason}")
     return "\n".join(lines)

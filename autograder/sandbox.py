@@ -133,8 +133,12 @@ def _hidden_paths(protect: list[Path]) -> list[str]:
         p = Path(p).resolve()
         if p.is_dir() and not python_prefix.is_relative_to(p):
             paths.add(p)
-    # mount parents before children is not needed (each is an independent overmount); sort for stable order
-    return sorted(str(p) for p in paths)
+    # a folder inside an already covered one is hidden with it (and its mount point would not exist)
+    kept: list[Path] = []
+    for p in sorted(paths, key=lambda q: len(q.parts)):
+        if not any(p.is_relative_to(k) for k in kept):
+            kept.append(p)
+    return sorted(str(p) for p in kept)
 
 
 def _environment(workdir: str) -> dict[str, str]:
