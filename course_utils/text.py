@@ -64,7 +64,8 @@ def make_word_vectorizer(texts, max_tokens: int = 10_000, sequence_length: int =
     if isinstance(texts, tf.data.Dataset):
         data = texts if _is_batched(texts) else texts.batch(1024)
     else:
-        data = tf.data.Dataset.from_tensor_slices(np.asarray(list(texts), dtype=object).astype(str)).batch(1024)
+        # a tf.string tensor, not a fixed-width numpy unicode array (25k reviews would take over 1 GB that way)
+        data = tf.data.Dataset.from_tensor_slices(tf.constant(list(texts), dtype=tf.string)).batch(1024)
     vectorizer.adapt(data)
     return vectorizer
 
