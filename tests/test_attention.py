@@ -123,3 +123,24 @@ def test_load_model_loads_a_real_model(tmp_path):
     model.save(path)
     reloaded = load_model(path)
     np.testing.assert_allclose(np.asarray(reloaded(_ids())[0]), np.asarray(model(_ids())[0]), rtol=1e-6)
+
+
+def test_keep_last_tokens_keeps_the_end_and_pads_at_the_end(tmp_path):
+    from course_utils.models import KeepLastTokens
+
+    ids = np.array([[5, 6, 7, 8, 9, 0, 0],      # 5 tokens -> last 3
+                    [3, 4, 0, 0, 0, 0, 0],      # 2 tokens -> kept, padded
+                    [0, 0, 0, 0, 0, 0, 0]],     # empty
+                   dtype="int64")
+    out = np.asarray(KeepLastTokens(3)(ids))
+    np.testing.assert_array_equal(out, [[7, 8, 9], [3, 4, 0], [0, 0, 0]])
+    # narrower input than the length
+    np.testing.assert_array_equal(np.asarray(KeepLastTokens(4)(ids[:, :2])), [[5, 6, 0, 0], [3, 4, 0, 0], [0] * 4])
+    inp = keras.Input(shape=(None,), dtype="int64")
+    model = keras.Model(inp, KeepLastTokens(3, name="keep")(inp))
+    model.save(tmp_path / "k.keras")
+    reloaded = load_model(tmp_path / "k.keras")
+    assert reloaded.get_layer("keep").length == 3
+    np.testing.assert_array_equal(np.asarray(reloaded(ids)), out)
+    with pytest.raises(ValueError, match="length"):
+        KeepLastTokens(0)
