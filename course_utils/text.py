@@ -47,9 +47,11 @@ def standardize_text(texts):
     return tf.strings.regex_replace(texts, _PUNCTUATION, "")
 
 
-def make_word_vectorizer(texts, max_tokens: int = 10_000, sequence_length: int = 200,
+def make_word_vectorizer(texts, max_tokens: int = 10_000, sequence_length: int | None = 200,
                          ) -> keras.layers.TextVectorization:
-    """A ``TextVectorization`` layer adapted to ``texts``: word ids, padded or truncated to ``sequence_length``.
+    """A ``TextVectorization`` layer adapted to ``texts``: word ids, padded with 0 or truncated to ``sequence_length``.
+
+    ``sequence_length=None`` pads each batch only to its longest text (nothing is truncated).
 
     ``texts``: a list or numpy array of strings, or a ``tf.data.Dataset`` of strings (batched or not).
     ``max_tokens`` counts the padding id 0 and ``[UNK]`` (id 1), so there are ``max_tokens - 2`` real words,

@@ -43,6 +43,12 @@ def test_ids_are_padded_and_truncated(vec):
     assert vec(["zzzunseen"]).numpy()[0, 0] == 1                 # out of vocabulary -> [UNK]
 
 
+def test_no_sequence_length_pads_to_the_longest_text():
+    ragged = make_word_vectorizer(REVIEWS, max_tokens=12, sequence_length=None)
+    ids = ragged(["great film", "great " * 20]).numpy()
+    assert ids.shape == (2, 20) and (ids[0, 2:] == 0).all()
+
+
 def test_accepts_datasets_and_arrays(vec):
     expected = vocabulary(vec)
     ds = tf.data.Dataset.from_tensor_slices(REVIEWS)
