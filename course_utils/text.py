@@ -7,7 +7,8 @@ Word level::
     vocab = vocabulary(vec)                          # ["", "[UNK]", "the", ...]
 
 The vectorizer is a ``keras.layers.TextVectorization`` layer, so it can sit inside a model that takes raw
-strings; its standardize step is a registered function, so such a model saves to a ``.keras`` file and loads back.
+strings; its standardize step is a registered function, so such a model saves to a ``.keras`` file and loads back
+(in a fresh Python process, ``import course_utils.text`` before ``keras.models.load_model``).
 
 Character level::
 
@@ -33,7 +34,7 @@ _HTML_TAG = r"<[^>]*>"
 _PUNCTUATION = "[" + re.escape(string.punctuation) + "]"
 
 
-@keras.saving.register_keras_serializable(package="course_utils")
+@keras.saving.register_keras_serializable(package="course_utils.text")  # the name says what to import
 def standardize_text(texts):
     """Lower-case, replace HTML tags such as ``<br />`` by a space, and remove ASCII punctuation.
 
