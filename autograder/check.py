@@ -49,6 +49,8 @@ def _cells(nb: dict) -> list[dict]:
         if cell.get("cell_type") != "code" or not gid or gid in seen:
             continue
         seen.add(gid)
+        if meta.get("solution") and meta.get("grade"):
+            continue  # a manually graded answer (e.g. a generated sample): not part of the check
         if meta.get("solution"):
             kind = "solution"
         elif meta.get("grade"):

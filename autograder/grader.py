@@ -176,7 +176,7 @@ def _limits(prep: Prepared, task: Task) -> sandbox.Limits:
 
 def _run_task(course: Course, prep: Prepared, task: Task, solutions: dict[str, str | None]) -> sandbox.SandboxResult:
     job = {
-        "preamble": prep.module.PREAMBLE,
+        "preamble": getattr(prep.module, "PREAMBLE", None) or prep.info.setup_code,
         "cells": _cells_for(task, prep.info, solutions),
         "function": task.function,
         "harness": task.harness,
@@ -228,16 +228,17 @@ def judge_function(prep: Prepared, task: Task, solutions: dict[str, str | None],
         if "ok" not in case:
             return False, "crashed: the sandbox returned a malformed result"
         results.append(case["ok"])
+    note = None
     try:
         if task.judge is None:
             reference_judge(task, results, prep.references[task.function])
         else:
-            task.judge(results, prep.references.get(task.function), prep.secrets[task.function])
+            note = task.judge(results, prep.references.get(task.function), prep.secrets[task.function])
     except Mismatch as exc:
         return False, f"mismatch: {exc}"
     except Exception as exc:  # noqa: BLE001 - a malformed result must never crash the grader
         return False, f"mismatch: the returned values could not be checked ({type(exc).__name__}: {exc})"
-    return True, f"passed ({expected_n} hidden cases)"
+    return True, f"passed ({note})" if note else f"passed ({expected_n} hidden cases)"
 
 
 # ---------------------------------------------------------------------------------------------------------

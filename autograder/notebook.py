@@ -24,6 +24,7 @@ class SourceInfo:
     test_cells: dict[str, float]                   # autograded test cell id -> points
     manual_cells: dict[str, float]                 # manually graded cells (written answers) -> points
     all_ids: set[str] = field(default_factory=set)
+    setup_code: str = ""                           # the locked setup cells (imports) the solutions rely on
 
 
 def _source(cell: dict) -> str:
@@ -82,22 +83,24 @@ def load_json_notebook(path: Path) -> dict:
 
 def source_info(assignment: str, source_notebook: Path) -> SourceInfo:
     nb = load_json_notebook(source_notebook)
-    sol, tests, manual, ids = [], {}, {}, set()
+    sol, tests, manual, ids, setup = [], {}, {}, set(), []
     for cell in nb["cells"]:
         meta = _nbgrader_meta(cell)
         gid = meta.get("grade_id")
         if not gid:
             continue
         ids.add(gid)
-        if meta.get("solution") and cell["cell_type"] == "code":
-            sol.append(gid)
+        if cell["cell_type"] == "code" and meta.get("locked") and not meta.get("grade") and not meta.get("solution"):
+            setup.append(_source(cell))
+        if meta.get("solution") and cell["cell_type"] == "code" and not meta.get("grade"):
+            sol.append(gid)  # manually graded code answers (solution + grade) are never executed by the grader
         if meta.get("grade"):
             points = float(meta.get("points", 0))
             if cell["cell_type"] == "code" and not meta.get("solution"):
                 tests[gid] = points
             else:
                 manual[gid] = points
-    return SourceInfo(assignment, sol, tests, manual, ids)
+    return SourceInfo(assignment, sol, tests, manual, ids, "\n\n".join(setup) + "\n")
 
 
 def graded_cells(nb: dict) -> dict[str, dict]:

@@ -1,6 +1,6 @@
 """What a hidden check is, and the trusted comparison of what a sandbox returned.
 
-Each ``autograder/hidden/<assignment>.py`` defines ``ASSIGNMENT``, ``SEED``, ``PREAMBLE`` and ``TASKS``
+Each ``autograder/hidden/<assignment>.py`` defines ``ASSIGNMENT``, ``SEED`` and ``TASKS``
 (a list of :class:`Task`). A task grades one exercise function: it makes hidden inputs (seeded, in the
 trusted parent), the sandbox calls the learner's function on them, and ``judge`` decides in the parent.
 """
@@ -182,3 +182,38 @@ def reference_judge(task: Task, results: list, references: list) -> None:
         raise Mismatch(f"expected {len(references)} results, got {len(results)}")
     for i, (got, exp) in enumerate(zip(results, references)):
         compare(dec(exp), dec(got), f"{task.function} (hidden case {i + 1})", task.rtol, task.atol)
+
+
+def plain(d: Decoded):
+    """A decoded value as plain Python / numpy (for judges of structured results such as dicts of arrays)."""
+    if d.kind in ("tuple", "list"):
+        return [plain(v) for v in d.value]
+    if d.kind == "dict":
+        return {k: plain(v) for k, v in d.value.items()}
+    if d.kind == "unsupported":
+        raise Mismatch(f"returned an object of type {d.type_name}")
+    return d.value
+
+
+def result_dict(raw, keys: tuple[str, ...]) -> dict:
+    """Decode a harness result that must be a dict; a harness-reported problem becomes the mismatch reason."""
+    d = dec(raw)
+    if d.kind != "dict":
+        raise Mismatch("malformed result")
+    out = plain(d)
+    if "error" in out:
+        raise Mismatch(str(out["error"])[:300])
+    missing = [k for k in keys if k not in out]
+    if missing:
+        raise Mismatch(f"malformed result (missing {missing})")
+    return out
+
+
+def float_array(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+        raise Mismatch(f"{name}: not a float array")
+    if value.shape != shape:
+        raise Mismatch(f"{name}: shape {value.shape}; expected {shape}")
+    if not np.all(np.isfinite(value)):
+        raise Mismatch(f"{name}: non-finite values")
+    return value

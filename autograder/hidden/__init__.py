@@ -1,7 +1,7 @@
 """Hidden checks, one module per assignment (instructor side only; never visible inside the sandbox).
 
-Each module defines ``ASSIGNMENT``, ``SEED``, ``PREAMBLE`` (the locked setup code the solution cells rely on)
-and ``TASKS`` (a list of :class:`autograder.spec.Task`, one per graded exercise function).
+Each module defines ``ASSIGNMENT``, ``SEED`` and optionally ``PREAMBLE`` (default: the source notebook's locked setup cells)
+``TASKS`` (a list of :class:`autograder.spec.Task`, one per graded exercise function).
 """
 from __future__ import annotations
 

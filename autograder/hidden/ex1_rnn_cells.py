@@ -7,7 +7,6 @@ from autograder.spec import Task
 
 ASSIGNMENT = "ex1_rnn_cells"
 SEED = 61_201
-PREAMBLE = "import numpy as np\n"
 F32 = np.float32
 
 

@@ -1,0 +1,84 @@
+"""Each exercise's hidden checks: the instructor's reference solutions earn full marks, typical mistakes do not,
+and manual grades of written answers survive a regrade."""
+from __future__ import annotations
+
+import pytest
+
+from autograder import grader
+
+pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning", "ignore::DeprecationWarning")
+
+
+def _grade(kit, assignment, submissions: dict, jobs=2):
+    kit.released(assignment)
+    for student, nb in submissions.items():
+        kit.submit(student, assignment, nb)
+    verdicts = grader.grade_assignment(kit.course, assignment, students=sorted(submissions), jobs=jobs)
+    return {v.student: v for v in verdicts}
+
+
+def _scores(v):
+    return {f.function: f.score for f in v.functions}
+
+
+def test_ex4_sampler_and_generation(kit):
+    A = "ex4_text_generation"
+    no_temperature = ("def sample_with_temperature(probs, temperature, rng):\n"
+                      "    if temperature <= 0:\n        raise ValueError('T')\n"
+                      "    return int(rng.choice(len(probs), p=probs))\n")
+    global_rng = ("def sample_with_temperature(probs, temperature, rng):\n"
+                  "    if temperature <= 0:\n        raise ValueError('T')\n"
+                  "    q = np.asarray(probs, float) ** (1 / temperature)\n"
+                  "    return int(np.random.choice(len(q), p=q / q.sum()))\n")
+    no_start = ("def generate_text(model, start_string, char2idx, idx2char, num_generate, temperature, rng):\n"
+                "    ids = [char2idx[c] for c in start_string]\n    out = ''\n"
+                "    for _ in range(num_generate):\n"
+                "        p = np.asarray(model(np.array([ids])))[0]\n"
+                "        i = sample_with_temperature(p, temperature, rng)\n        ids.append(i)\n"
+                "        out += idx2char[i]\n    return out\n")
+    last_char_only = no_start.replace("np.array([ids])", "np.array([ids[-1:]])").replace("return out",
+                                                                                         "return start_string + out")
+    v = _grade(kit, A, {
+        "ex4_honest": kit.honest(A),
+        "ex4_no_temperature": kit.honest(A, sample_with_temperature=no_temperature),
+        "ex4_global_rng": kit.honest(A, sample_with_temperature=global_rng),
+        "ex4_no_start": kit.honest(A, generate_text=no_start),
+        "ex4_last_char_only": kit.honest(A, generate_text=last_char_only),
+    })
+    assert _scores(v["ex4_honest"]) == {"sample_with_temperature": 3, "generate_text": 3}
+    assert _scores(v["ex4_no_temperature"])["sample_with_temperature"] == 0
+    assert "p**(1/T)" in v["ex4_no_temperature"].functions[0].reason
+    assert _scores(v["ex4_global_rng"])["sample_with_temperature"] == 0
+    assert "reproducible" in v["ex4_global_rng"].functions[0].reason
+    assert _scores(v["ex4_no_start"]) == {"sample_with_temperature": 3, "generate_text": 0}
+    assert _scores(v["ex4_last_char_only"])["generate_text"] == 0
+
+
+def test_manual_grades_of_written_answers_survive_regrade(kit):
+    A = "ex4_text_generation"
+    _grade(kit, A, {"ex4_manual": kit.honest(A)}, jobs=1)
+    with kit.course.gradebook() as gb:
+        for cell, score in (("generated_sample", 1.5), ("temperature_observations", 2.0)):
+            g = gb.find_grade(cell, A, A, "ex4_manual")
+            g.manual_score = score
+        gb.db.commit()
+        before = gb.find_submission(A, "ex4_manual").score
+    assert before == 6 + 3.5
+    _grade(kit, A, {"ex4_manual": kit.honest(A)}, jobs=1)
+    with kit.course.gradebook() as gb:
+        assert gb.find_submission(A, "ex4_manual").score == before
+        assert gb.find_grade("generated_sample", A, A, "ex4_manual").manual_score == 1.5
+
+
+def test_ex2_reference_models_pass_and_a_plain_model_does_not(kit):
+    A = "ex2_text_classification"
+    one_lstm = ("def build_stacked_lstm(vocab_size, sequence_length):\n"
+                "    m = keras.Sequential([keras.Input((sequence_length,)), layers.Embedding(vocab_size, 8),\n"
+                "                          layers.LSTM(8), layers.Dense(1, activation='sigmoid')])\n"
+                "    m.compile('adam', 'binary_crossentropy')\n    return m\n")
+    v = _grade(kit, A, {"ex2_honest": kit.honest(A), "ex2_one_lstm": kit.honest(A, build_stacked_lstm=one_lstm)})
+    assert _scores(v["ex2_honest"]) == {"build_stacked_lstm": 3, "build_bidirectional_lstm": 3}, \
+        grader.summary_table(list(v.values()))
+    assert "accuracy" in v["ex2_honest"].functions[0].reason
+    assert _scores(v["ex2_one_lstm"])["build_stacked_lstm"] == 0
+    assert "at least two LSTM layers" in v["ex2_one_lstm"].functions[0].reason
