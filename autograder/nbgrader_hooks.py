@@ -66,15 +66,18 @@ class RecordReasons(NbGraderPreprocessor):
 
 
 def _write_comments(gb, verdict, notebook: str) -> None:
-    for fv in verdict.functions:
+    by_cell: dict[str, list[str]] = {}
+    for fv in verdict.functions:  # several functions may share one solution cell (e.g. a class)
+        by_cell.setdefault(fv.solution_cell, []).append(f"{fv.function}: {fv.reason}")
+    for cell, reasons in by_cell.items():
         try:
-            comment = gb.find_comment(fv.solution_cell, notebook, verdict.assignment, verdict.student)
+            comment = gb.find_comment(cell, notebook, verdict.assignment, verdict.student)
         except MissingEntry:
             continue
         base = comment.auto_comment if comment.auto_comment and not comment.auto_comment.startswith(PREFIX) else ""
         if base and PREFIX in base:
             base = base.split(PREFIX)[0].strip()
-        comment.auto_comment = (base + " " if base else "") + f"{PREFIX}{fv.function}: {fv.reason}"
+        comment.auto_comment = (base + " " if base else "") + PREFIX + "; ".join(reasons)
     gb.db.commit()
 
 
