@@ -228,7 +228,7 @@ def iter_tar(path: Path):
         with open(path, "rb") as f:
             is_gzip = f.read(2) == b"\x1f\x8b"
         with (gzip.open(path, "rb") if is_gzip else open(path, "rb")) as stream:
-            with tarfile.open(fileobj=stream, mode="r|") as archive:
+            with tarfile.open(fileobj=stream, mode="r|" if is_gzip else "r|*") as archive:
                 for member in archive:
                     if member.isfile():
                         yield member.name, archive.extractfile(member).read()

@@ -1,0 +1,78 @@
+"""The minimal Parquet reader used for the GloVe word list (course_utils.datasets._parquet).
+
+The fixtures below were written by pyarrow 25 (page v1/v2, Snappy/none, dictionary/plain,
+optional/required column) and are stored here as base64 so that the tests need no pyarrow.
+"""
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from course_utils.datasets import _parquet
+
+WORDS = ["the", ",", "movie", "film", "é", "好", "the" * 30, "x"] * 3
+
+FIXTURES = {
+    "snappy_dictionary_v1": (
+        "UEFSMRUEFZoCFYABTBUQFQASAACNAYgDAAAAdGhlAQAAACwFAAAAbW92aWUEAAAAZmlsbQIAAADDqQEjFOWlvVoAAAEqBHRo/gMA"
+        "UgMAEAEAAAB4FQAVIhUmLBUwFRAVBhUGHDYAKAPlpb0YASwREQAAABFAAgAAADABAweIxvqIxvqIxvoVBBksNQAYBnNjaGVtYRUC"
+        "ABUMJQIYBWluZGV4JQBMHAAAABYwGRwZHCYAHBUMGTUABhAZGAVpbmRleBUCFjAWmgMWhAImqAEmCBw2ACgD5aW9GAEsEREAGSwV"
+        "BBUAFQIAFQAVEBUCADwWjgUZBhkmADAAAAAWmgMWMCYIFoQCABkcGAxBUlJPVzpzY2hlbWEYoAEvLy8vLzNBQUFBQVFBQUFBQUFB"
+        "S0FBd0FCZ0FGQUFnQUNnQUFBQUFCQkFBTUFBQUFDQUFJQUFBQUJBQUlBQUFBQkFBQUFBRUFBQUFVQUFBQUVBQVVBQWdBQmdBSEFB"
+        "d0FBQUFRQUJBQUFBQUFBQUVGRUFBQUFCd0FBQUFFQUFBQUFBQUFBQVVBQUFCcGJtUmxlQUFBQUFRQUJBQUVBQUFBABggcGFycXVl"
+        "dC1jcHAtYXJyb3cgdmVyc2lvbiAyNi4wLjEZHBwAAABcAQAAUEFSMQ=="
+    ),
+    "plain_uncompressed_v1": (
+        "UEFSMRUAFdoGFdoGLBUwFQAVBhUGHDYAKAPlpb0YASwREQAAAAIAAAAwAQMAAAB0aGUBAAAALAUAAABtb3ZpZQQAAABmaWxtAgAA"
+        "AMOpAwAAAOWlvVoAAAB0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0"
+        "aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGUBAAAAeAMAAAB0aGUBAAAALAUAAABtb3ZpZQQAAABmaWxtAgAAAMOpAwAAAOWl"
+        "vVoAAAB0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0"
+        "aGV0aGV0aGV0aGV0aGV0aGV0aGUBAAAAeAMAAAB0aGUBAAAALAUAAABtb3ZpZQQAAABmaWxtAgAAAMOpAwAAAOWlvVoAAAB0aGV0"
+        "aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0aGV0"
+        "aGV0aGV0aGV0aGUBAAAAeBUEGSw1ABgGc2NoZW1hFQIAFQwlAhgFaW5kZXglAEwcAAAAFjAZHBkcJgAcFQwZJQYAGRgFaW5kZXgV"
+        "ABYwFpwHFpwHJgg8NgAoA+WlvRgBLBERABkcFQAVABUCADwWjgUZBhkmADAAAAAWnAcWMCYIFpwHABkcGAxBUlJPVzpzY2hlbWEY"
+        "oAEvLy8vLzNBQUFBQVFBQUFBQUFBS0FBd0FCZ0FGQUFnQUNnQUFBQUFCQkFBTUFBQUFDQUFJQUFBQUJBQUlBQUFBQkFBQUFBRUFB"
+        "QUFVQUFBQUVBQVVBQWdBQmdBSEFBd0FBQUFRQUJBQUFBQUFBQUVGRUFBQUFCd0FBQUFFQUFBQUFBQUFBQVVBQUFCcGJtUmxlQUFB"
+        "QUFRQUJBQUVBQUFBABggcGFycXVldC1jcHAtYXJyb3cgdmVyc2lvbiAyNi4wLjEZHBwAAABRAQAAUEFSMQ=="
+    ),
+    "snappy_dictionary_v2": (
+        "UEFSMRUEFZoCFYABTBUQFQASAACNAYgDAAAAdGhlAQAAACwFAAAAbW92aWUEAAAAZmlsbQIAAADDqQEjFOWlvVoAAAEqBHRo/gMA"
+        "UgMAEAEAAAB4FQYVGhUaXBUwFQAVMBUQFQQVABIcNgAoA+WlvRgBLBERAAAAMAEDB4jG+ojG+ojG+hUEGSw1ABgGc2NoZW1hFQIA"
+        "FQwlAhgFaW5kZXglAEwcAAAAFjAZHBkcJgAcFQwZNQAGEBkYBWluZGV4FQIWMBacAxaCAiaoASYIHDYAKAPlpb0YASwREQAZLBUE"
+        "FQAVAgAVABUQFQIAPBaOBRkGGSYAMAAAABacAxYwJggWggIAGRwYDEFSUk9XOnNjaGVtYRigAS8vLy8vM0FBQUFBUUFBQUFBQUFL"
+        "QUF3QUJnQUZBQWdBQ2dBQUFBQUJCQUFNQUFBQUNBQUlBQUFBQkFBSUFBQUFCQUFBQUFFQUFBQVVBQUFBRUFBVUFBZ0FCZ0FIQUF3"
+        "QUFBQVFBQkFBQUFBQUFBRUZFQUFBQUJ3QUFBQUVBQUFBQUFBQUFBVUFBQUJwYm1SbGVBQUFBQVFBQkFBRUFBQUEAGCBwYXJxdWV0"
+        "LWNwcC1hcnJvdyB2ZXJzaW9uIDI2LjAuMRkcHAAAAFwBAABQQVIx"
+    ),
+    "required_plain_v2": (
+        "UEFSMRUGFc4GFZwBXBUwFQAVMBUAFQAVABEcNgAoA+WlvRgBLBERAAAApwOIAwAAAHRoZQEAAAAsBQAAAG1vdmllBAAAAGZpbG0C"
+        "AAAAw6kBIxDlpb1aAAUqBHRo/gMAUgMAAYEAeAFq/o0A/o0A/o0A/o0AVo0AFQQZLDUAGAZzY2hlbWEVAgAVDCUAGAVpbmRleCUA"
+        "TBwAAAAWMBkcGRwmABwVDBklBgAZGAVpbmRleBUCFjAWmgcW6AEmCDw2ACgD5aW9GAEsEREAGRwVABUAFQIAPBaOBRkGGQYAAAAW"
+        "mgcWMCYIFugBABkcGAxBUlJPVzpzY2hlbWEYoAEvLy8vLzNBQUFBQVFBQUFBQUFBS0FBd0FCZ0FGQUFnQUNnQUFBQUFCQkFBTUFB"
+        "QUFDQUFJQUFBQUJBQUlBQUFBQkFBQUFBRUFBQUFVQUFBQUVBQVVBQWdBQUFBSEFBd0FBQUFRQUJBQUFBQUFBQUFGRUFBQUFCd0FB"
+        "QUFFQUFBQUFBQUFBQVVBQUFCcGJtUmxlQUFBQUFRQUJBQUVBQUFBABggcGFycXVldC1jcHAtYXJyb3cgdmVyc2lvbiAyNi4wLjEZ"
+        "HBwAAABPAQAAUEFSMQ=="
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(FIXTURES))
+def test_read_string_column(tmp_path, variant):
+    path = tmp_path / f"{variant}.parquet"
+    path.write_bytes(base64.b64decode("".join(FIXTURES[variant])))
+    assert _parquet.read_string_column(path) == WORDS
+
+
+def test_snappy_literal_and_overlapping_copy():
+    # 12 bytes: literal "abc", then copy 9 bytes from 3 back (overlapping) -> "abcabcabcabc"
+    assert _parquet.snappy_decompress(bytes([12, 0x08]) + b"abc" + bytes([0x15, 0x03])) == b"abcabcabcabc"
+    with pytest.raises(ValueError, match="snappy"):
+        _parquet.snappy_decompress(bytes([13, 0x08]) + b"abc" + bytes([0x15, 0x03]))
+
+
+def test_not_parquet(tmp_path):
+    path = tmp_path / "x.parquet"
+    path.write_bytes(b"hello world")
+    with pytest.raises(ValueError, match="not a Parquet file"):
+        _parquet.read_string_column(path)
