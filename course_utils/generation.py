@@ -126,15 +126,22 @@ def generate_text(model, vocab, start_string: str, num_generate: int = 200, temp
     stateful: every call starts from zero states), sampling from ``log(p) / T``. Cost per character grows
     with ``context``; use :class:`StepGenerator` for long texts.
     """
+    import tensorflow as tf
+
     t = check_temperature(temperature)
     n = _check_num(num_generate)
+    if not isinstance(context, (int, np.integer)) or context < 1:
+        raise ValueError(f"context must be a positive integer, got {context!r}")
     ids, echoed = encode_start(vocab, start_string, unknown=unknown, bos=bos)
     rng = np.random.default_rng(seed)
+    # one traced graph for every context length (an eager Keras call per step is ~100x slower)
+    last_probs = tf.function(lambda x: model(x, training=False)[:, -1],
+                             input_signature=[tf.TensorSpec([1, None], tf.int32)])
     history = list(int(i) for i in ids)
     out = []
     for _ in range(n):
         window = np.asarray(history[-context:], dtype=np.int32)[None, :]
-        probs = np.asarray(model(window, training=False))[0, -1]
+        probs = last_probs(tf.constant(window)).numpy()[0]
         next_id = sample_index(probs, t, rng)
         history.append(next_id)
         out.append(next_id)
