@@ -88,6 +88,7 @@ def test_load_imdb_mini(isolated, capsys):
     assert "not a known version" in capsys.readouterr().out  # the mini archive's hash is unknown
     (x2, y2), _ = load_imdb()
     assert list(x2) == list(x_train) and list(y2) == list(y_train)  # same seed, same order
+    assert "note" not in capsys.readouterr().out  # checked once, then read from the cache
     (x3, _), _ = load_imdb(seed=1)
     assert list(x3) != list(x_train)
 

@@ -196,13 +196,11 @@ def download(source: Source, *, base_url: str | None = None) -> Path:
     return target
 
 
-def check_hash(path: Path, source: Source) -> str:
-    """sha256 of a local file; prints a note when it is not one of the known versions."""
-    digest = sha256_of(path)
+def note_if_unknown(path: Path, source: Source, digest: str) -> None:
+    """Say so when a local file is not a known version (the loader then checks its structure)."""
     if digest not in source.known_hashes:
         print(f"note: {path} has sha256 {digest[:16]}…, not a known version of {source.filename}; "
               "checking its structure instead (every member readable, expected files present).")
-    return digest
 
 
 def corrupt(path: Path, problem: str) -> CorruptDatasetError:

@@ -75,9 +75,10 @@ def _load_cache(cache_file) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def _load_all(base_url=None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     archive = _store.fetch(SOURCE, base_url=base_url)
-    digest = _store.check_hash(archive, SOURCE)
+    digest = _store.sha256_of(archive)
     cache_file = _store.cache_dir() / f"imdb-{digest[:16]}.npz"
     if not cache_file.exists():
+        _store.note_if_unknown(archive, SOURCE, digest)
         data = _read_archive(archive)
         try:
             _save(cache_file, data)

@@ -95,11 +95,12 @@ def _to_simplified(records: list[dict]) -> list[dict]:
 
 def _load_records(collection: str, simplified: bool) -> list[dict]:
     archive, source = _find_archive()
-    digest = _store.check_hash(archive, source)
+    digest = _store.sha256_of(archive)
     script = "simplified" if simplified else "traditional"
     cache_file = _store.cache_dir() / f"tang-{digest[:16]}-{collection}-{script}.json"
     if cache_file.exists():
         return json.loads(cache_file.read_text(encoding="utf-8"))
+    _store.note_if_unknown(archive, source, digest)
     records = [
         {"title": r.get("title", ""), "author": r.get("author", ""),
          "lines": list(r.get("paragraphs") or r.get("content") or [])}
