@@ -119,12 +119,13 @@ def main():
     name = job["function"]
     harness = job.get("harness")
     run = None
-    if harness:
+    required = job.get("requires") or (None if harness else name)
+    if required and not callable(ns.get(required)):
+        out["missing"] = True
+    elif harness:
         hns = {"__name__": "__harness__"}
         exec(compile(harness, "<harness>", "exec"), hns)
         run = hns["run"]
-    elif not callable(ns.get(name)):
-        out["missing"] = True
     if not out["missing"]:
         for payload in job["cases"]:
             try:

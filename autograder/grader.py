@@ -28,7 +28,7 @@ import numpy as np
 from autograder import hidden, sandbox
 from autograder.course import Course
 from autograder.notebook import InvalidNotebook, SourceInfo, extract_solutions, load_json_notebook, source_info
-from autograder.spec import Mismatch, Task, enc, reference_judge
+from autograder.spec import KERAS_LIMITS, Mismatch, Task, enc, reference_judge
 
 REFERENCE_VERSION = 1
 
@@ -164,8 +164,12 @@ def _cells_for(task: Task, info: SourceInfo, solutions: dict[str, str | None]) -
     return cells
 
 
-def _limits(prep: Prepared, task: Task) -> sandbox.Limits:
+def _limits(prep: Prepared, task: Task, preamble: str = "") -> sandbox.Limits:
     lim = task.limits
+    if "keras" in preamble or "tensorflow" in preamble:
+        # importing TensorFlow alone maps ~2.5 GB of address space and takes seconds of CPU
+        lim = replace(lim, memory_mb=max(lim.memory_mb, KERAS_LIMITS.memory_mb), cpu_s=max(lim.cpu_s, 90),
+                      wall_s=max(lim.wall_s, 150))
     over = prep.limits_override
     if over.get("wall_s"):
         lim = replace(lim, wall_s=min(lim.wall_s, over["wall_s"]), cpu_s=int(min(lim.cpu_s, max(1, over["wall_s"]))))
@@ -183,8 +187,9 @@ def _run_task(course: Course, prep: Prepared, task: Task, solutions: dict[str, s
         "cases": prep.payloads[task.function],
         "tensorflow": task.tensorflow,
         "seed": int(prep.module.SEED),
+        "requires": task.notes.get("requires"),
     }
-    return sandbox.run_job(job, _limits(prep, task), protect=[course.root])
+    return sandbox.run_job(job, _limits(prep, task, job["preamble"]), protect=[course.root])
 
 
 def _error_reason(err: dict, case_no: int, limits: sandbox.Limits) -> str:
@@ -211,9 +216,12 @@ def judge_function(prep: Prepared, task: Task, solutions: dict[str, str | None],
     own = [e for e in cell_errors if isinstance(e, dict) and e.get("cell") == task.solution_cell]
     if data.get("missing") is True:
         why = ""
+        if own and own[0].get("type") == "NotImplementedError":
+            return False, "not implemented yet (raises NotImplementedError)"
         if own:
             why = f": its cell raised {str(own[0].get('type'))[:80]}: {str(own[0].get('message'))[:200]}"
-        return False, f"{task.function} is not defined after running the solution cells{why}"
+        name = task.notes.get("requires") or task.function
+        return False, f"{name} is not defined after running the solution cells{why}"
     cases = data.get("cases")
     expected_n = len(prep.payloads[task.function])
     if not isinstance(cases, list) or len(cases) != expected_n:

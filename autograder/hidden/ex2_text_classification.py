@@ -58,8 +58,9 @@ def _bidirectional(layers):
 TASKS = [
     Task("build_stacked_lstm", "build_stacked_lstm", "test_build_stacked_lstm", _cases("build_stacked_lstm"),
          judge=_judge(_stacked), harness=_harness.TRAIN_BINARY, tensorflow=True, use_reference=False,
-         limits=KERAS_LIMITS, description="stacked LSTM classifier"),
+         limits=KERAS_LIMITS, description="stacked LSTM classifier", notes={"requires": "build_stacked_lstm"}),
     Task("build_bidirectional_lstm", "build_bidirectional_lstm", "test_build_bidirectional_lstm",
          _cases("build_bidirectional_lstm"), judge=_judge(_bidirectional), harness=_harness.TRAIN_BINARY,
-         tensorflow=True, use_reference=False, limits=KERAS_LIMITS, description="bidirectional LSTM classifier"),
+         tensorflow=True, use_reference=False, limits=KERAS_LIMITS, description="bidirectional LSTM classifier",
+         notes={"requires": "build_bidirectional_lstm"}),
 ]

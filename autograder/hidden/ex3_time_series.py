@@ -81,5 +81,5 @@ TASKS = [
          use_reference=False, description="persistence baseline"),
     Task("build_forecaster", "build_forecaster", "test_build_forecaster", cases_forecaster, judge=judge_forecaster,
          harness=_harness.TRAIN_FORECASTER, tensorflow=True, use_reference=False, limits=KERAS_LIMITS,
-         description="LSTM forecaster"),
+         description="LSTM forecaster", notes={"requires": "build_forecaster"}),
 ]

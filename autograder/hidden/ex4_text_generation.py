@@ -247,7 +247,9 @@ def judge_generate(results, _refs, secret):
 
 TASKS = [
     Task("sample_with_temperature", "sample_with_temperature", "test_sample_with_temperature", cases_sampler,
-         judge=judge_sampler, harness=SAMPLER_HARNESS, use_reference=False, description="temperature sampling"),
+         judge=judge_sampler, harness=SAMPLER_HARNESS, use_reference=False, description="temperature sampling",
+         notes={"requires": "sample_with_temperature"}),
     Task("generate_text", "generate_text", "test_generate_text", cases_generate, judge=judge_generate,
-         harness=GENERATE_HARNESS, use_reference=False, description="text generation loop"),
+         harness=GENERATE_HARNESS, use_reference=False, description="text generation loop",
+         notes={"requires": "generate_text"}),
 ]

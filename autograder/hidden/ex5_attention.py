@@ -131,11 +131,12 @@ def judge_model(results, _refs, secret):
 
 TASKS = [
     Task("AttentionLayer", "attention_layer", "test_attention_layer", cases_layer, judge=judge_layer,
-         harness=LAYER_HARNESS, tensorflow=True, limits=KERAS_LIMITS, description="attention outputs and masking"),
+         harness=LAYER_HARNESS, tensorflow=True, limits=KERAS_LIMITS, description="attention outputs and masking",
+         notes={"requires": "AttentionLayer"}),
     Task("AttentionLayer serialisation", "attention_layer", "test_attention_serialization", cases_save,
          judge=judge_save, harness=SAVE_HARNESS, tensorflow=True, limits=KERAS_LIMITS,
-         description="get_config and save/load"),
+         description="get_config and save/load", notes={"requires": "AttentionLayer"}),
     Task("build_attention_model", "build_attention_model", "test_build_attention_model", cases_model,
          judge=judge_model, harness=_harness.TRAIN_BINARY, tensorflow=True, use_reference=False, limits=KERAS_LIMITS,
-         description="attention classifier"),
+         description="attention classifier", notes={"requires": "build_attention_model"}),
 ]
