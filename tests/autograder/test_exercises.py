@@ -82,3 +82,32 @@ def test_ex2_reference_models_pass_and_a_plain_model_does_not(kit):
     assert "accuracy" in v["ex2_honest"].functions[0].reason
     assert _scores(v["ex2_one_lstm"])["build_stacked_lstm"] == 0
     assert "at least two LSTM layers" in v["ex2_one_lstm"].functions[0].reason
+
+
+def test_ex3_reference_passes_and_off_by_one_windows_fail(kit):
+    A = "ex3_time_series"
+    off_by_one = ("def create_dataset(data, window_size):\n"
+                  "    X = np.array([data[i:i + window_size] for i in range(len(data) - window_size + 1)])\n"
+                  "    return X[..., None], np.asarray(data[window_size - 1:])\n")
+    shuffled = ("def chronological_split(series, val_fraction, test_fraction):\n"
+                "    s = np.random.default_rng(0).permutation(series)\n"
+                "    n = len(s); a = n - int(n * val_fraction) - int(n * test_fraction)\n"
+                "    return s[:a], s[a:a + int(n * val_fraction)], s[a + int(n * val_fraction):]\n")
+    v = _grade(kit, A, {"ex3_honest": kit.honest(A),
+                        "ex3_mistakes": kit.honest(A, create_dataset=off_by_one, chronological_split=shuffled)})
+    assert _scores(v["ex3_honest"]) == {"create_dataset": 2, "chronological_split": 2, "persistence_mae": 1,
+                                        "build_forecaster": 3}, grader.summary_table(list(v.values()))
+    assert "persistence" in v["ex3_honest"].functions[-1].reason
+    assert _scores(v["ex3_mistakes"])["create_dataset"] == 0
+    assert _scores(v["ex3_mistakes"])["chronological_split"] == 0
+
+
+def test_ex5_reference_passes_and_an_unmasked_layer_fails(kit):
+    A = "ex5_attention"
+    answers = kit.answers(A)
+    unmasked = answers["attention_layer"].replace("if mask is not None:", "if False:")
+    v = _grade(kit, A, {"ex5_honest": kit.honest(A), "ex5_unmasked": kit.honest(A, attention_layer=unmasked)})
+    assert _scores(v["ex5_honest"]) == {"AttentionLayer": 3, "AttentionLayer serialisation": 2,
+                                        "build_attention_model": 3}, grader.summary_table(list(v.values()))
+    assert _scores(v["ex5_unmasked"])["AttentionLayer"] == 0
+    assert _scores(v["ex5_unmasked"])["AttentionLayer serialisation"] == 2
