@@ -11,9 +11,10 @@ ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(READY): requirements.txt | $(BIN)/python
+$(READY): requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 ## lab: open the course in JupyterLab

@@ -31,12 +31,13 @@ import tensorflow as tf
 __all__ = ["standardize_text", "make_word_vectorizer", "vocabulary", "CharVocab", "UNKNOWN_CHAR"]
 
 _HTML_TAG = r"<[^>]*>"
+_C1_CONTROLS = r"[\x{80}-\x{9f}]"  # e.g. U+0085 in IMDB: Windows-1252 "…" decoded as Latin-1
 _PUNCTUATION = "[" + re.escape(string.punctuation) + "]"
 
 
 @keras.saving.register_keras_serializable(package="course_utils.text")  # the name says what to import
 def standardize_text(texts):
-    """Lower-case, replace HTML tags such as ``<br />`` by a space, and remove ASCII punctuation.
+    """Lower-case, replace HTML tags such as ``<br />`` and C1 control characters by a space, remove ASCII punctuation.
 
     Works on a ``tf.Tensor`` of strings (what ``TextVectorization`` passes with the TensorFlow backend).
     Tags are removed before punctuation, so ``"great.<br /><br />The"`` becomes ``"great  the"``, not
@@ -45,6 +46,7 @@ def standardize_text(texts):
     """
     texts = tf.strings.lower(texts)
     texts = tf.strings.regex_replace(texts, _HTML_TAG, " ")
+    texts = tf.strings.regex_replace(texts, _C1_CONTROLS, " ")
     return tf.strings.regex_replace(texts, _PUNCTUATION, "")
 
 

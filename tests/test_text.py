@@ -118,3 +118,9 @@ def test_charvocab_replacement_character_in_text_is_not_a_vocabulary_entry():
     cv = CharVocab.from_texts(["ab" + UNKNOWN_CHAR])
     assert cv.chars == (UNKNOWN_CHAR, "a", "b")
     assert cv.encode(UNKNOWN_CHAR).tolist() == [0]
+
+
+def test_c1_control_characters_become_spaces():
+    """IMDB contains U+0085; left in place it becomes a vocabulary entry that breaks reloading a .keras model."""
+    out = standardize_text(tf.constant(["wait\x85what", "ok\x9fthen"])).numpy()
+    assert [t.decode() for t in out] == ["wait what", "ok then"]
