@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import http.server
-import io
 import json
 import os
 import socket
-import tarfile
 import threading
 import time
 from pathlib import Path
@@ -18,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from archives import make_tar_gz, sha256
 from course_utils import config
 from course_utils.datasets import (
     CorruptDatasetError, DatasetNotFoundError, GloVe, Poem, _store, imdb, load_glove, load_imdb, load_stock,
@@ -37,18 +35,6 @@ def isolated(tmp_path, monkeypatch):
     return tmp_path
 
 
-def make_tar_gz(path: Path, files: dict[str, bytes]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(path, "w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return path
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # ----------------------------------------------------------------------------------------- IMDB

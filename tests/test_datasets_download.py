@@ -3,9 +3,7 @@ HTTP server, checksum mismatch, truncated archives, fast failure offline, atomic
 from __future__ import annotations
 
 import functools
-import hashlib
 import http.server
-import io
 import os
 import socket
 import tarfile
@@ -15,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from archives import make_tar_gz, sha256
 from course_utils import config
 from course_utils.datasets import _store
 
@@ -29,18 +28,6 @@ def isolated(tmp_path, monkeypatch):
     return tmp_path
 
 
-def make_tar_gz(path: Path, files: dict[str, bytes]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(path, "w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return path
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture
