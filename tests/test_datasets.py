@@ -2,12 +2,9 @@
 (when COURSE_DATA_DIR is set) on the real offline mirror. Caches always go to tmp_path."""
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import socket
-import threading
 import time
 from pathlib import Path
 
@@ -33,8 +30,6 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_MODE", "full")
     (tmp_path / "mirror").mkdir()
     return tmp_path
-
-
 
 
 # ----------------------------------------------------------------------------------------- IMDB
@@ -134,24 +129,6 @@ def test_load_imdb_truncated_archive_in_cache(isolated):
     with pytest.raises(CorruptDatasetError, match="aclImdb_v1.tar.gz"):
         load_imdb()
     assert not bad.exists() and not list(bad.parent.glob("imdb-*"))
-
-
-@pytest.fixture
-def served(tmp_path):
-    www = tmp_path / "www"
-    www.mkdir()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(www)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield www, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_load_imdb_downloads_from_a_server(isolated, served, monkeypatch):

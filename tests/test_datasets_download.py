@@ -2,12 +2,9 @@
 HTTP server, checksum mismatch, truncated archives, fast failure offline, atomic extraction."""
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import socket
 import tarfile
-import threading
 import time
 from pathlib import Path
 
@@ -26,29 +23,6 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
     monkeypatch.delenv("COURSE_DATA_URL", raising=False)
     return tmp_path
-
-
-
-
-@pytest.fixture
-def served(tmp_path):
-    """A throw-away HTTP server on 127.0.0.1 (random port) serving tmp_path/www; yields its base URL."""
-    www = tmp_path / "www"
-    www.mkdir()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(www)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield www, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def closed_port() -> int:
