@@ -93,6 +93,7 @@ def configure_tensorflow(seed):
 
 def main():
     started = time.perf_counter()
+    os.chdir(os.path.dirname(os.path.abspath(__file__)))   # the private folder (chroot starts at "/")
     with open("job.json", encoding="utf-8") as f:
         job = json.load(f)
     os.remove("job.json")

@@ -6,11 +6,14 @@ Layers (each one is tested by tests/autograder/test_attacks.py):
   number of processes of the sandbox user, no core dumps; plus a wall-clock timeout enforced by the parent;
 * a private working folder (``mkdtemp``, mode 0700) holding only the child script and the job;
 * a scrubbed environment (``env -i`` style: a fixed PATH, HOME and TMPDIR in the working folder, no secrets);
-* when running as root on Linux with ``unshare`` and ``setpriv``: new network namespace (no network at all),
-  new PID namespace (every process the submission starts dies with it), new mount namespace in which the
-  repository's folders and the course folder (sources, hidden checks, references, gradebook, other
-  submissions) are covered by empty read-only tmpfs mounts, and the code runs as a dedicated unprivileged
-  uid per parallel slot with no capabilities and ``no_new_privs``;
+* when running as root on Linux with ``unshare``, ``setpriv`` and ``chroot``: new network namespace (no network at
+  all), new PID namespace (every process the submission starts dies with it), and a new mount namespace in which
+  the code is chrooted into an **allow-list** root: an empty read-only tmpfs holding only read-only binds of the
+  system folders (``/usr``, ``/etc``, ``/lib*``, ...), the Python installation and virtual environment the child
+  runs from, a minimal ``/dev``, a fresh ``/proc`` and its own working folder. The repository, the course
+  (sources, hidden checks, references, gradebook, other submissions), ``/home``, ``/root``, ``/tmp`` and every
+  other copy of them simply do not exist there. The code runs as a dedicated unprivileged uid per parallel slot
+  with no capabilities and ``no_new_privs``;
 * without root the same is attempted with a user namespace (``unshare -r``) and a capability-free child;
   where neither works, only the limits and the private folder apply and ``isolation_note()`` says so.
 """
@@ -62,39 +65,47 @@ class SandboxResult:
 # ---------------------------------------------------------------------------------------------------------
 # what the platform allows
 
-def _works(cmd: list[str]) -> bool:
+def _probe(mode: str) -> bool:
+    """Whether a sandbox of this mode can be built here: the real namespace, chroot and privilege-drop command
+    line, running ``true`` as the sandboxed program."""
+    workdir, new_root = tempfile.mkdtemp(prefix="ag-probe-"), tempfile.mkdtemp(prefix="ag-root-")
     try:
-        return subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20).returncode == 0
+        if mode == "root":
+            os.chown(workdir, SANDBOX_UID_BASE, SANDBOX_UID_BASE)
+        cmd = _command(workdir, new_root, [], 0, mode=mode)
+        cmd = cmd[:cmd.index(sys.executable)] + ["/bin/sh", "-c", 'cd "$1" && test ! -e "$2"', "probe",
+                                                   workdir, str(REPO_ROOT / "autograder")]
+        return subprocess.run(cmd, env=_environment(workdir), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=30).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(new_root, ignore_errors=True)
 
 
 @lru_cache(maxsize=None)
 def isolation_mode() -> str:
-    """``root`` (namespaces + setuid), ``userns`` (user namespace) or ``limits`` (rlimits only)."""
+    """``root`` (namespaces + chroot + setuid), ``userns`` (user namespace) or ``limits`` (rlimits only)."""
     if os.environ.get("AUTOGRADER_ISOLATION") in {"root", "userns", "limits"}:
         return os.environ["AUTOGRADER_ISOLATION"]
-    if not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux") or not all(shutil.which(t) for t in ("unshare", "setpriv", "chroot")):
         return "limits"
-    unshare, setpriv = shutil.which("unshare"), shutil.which("setpriv")
-    if unshare and setpriv and os.geteuid() == 0:
-        if _works([unshare, "--net", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc",
-                   setpriv, f"--reuid={SANDBOX_UID_BASE}", f"--regid={SANDBOX_UID_BASE}", "--clear-groups",
-                   "--no-new-privs", "true"]):
-            return "root"
-    if unshare and setpriv:
-        if _works([unshare, "-r", "--net", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc",
-                   setpriv, "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "true"]):
-            return "userns"
+    if os.geteuid() == 0 and _probe("root"):
+        return "root"
+    if _probe("userns"):
+        return "userns"
     return "limits"
 
 
 def isolation_note() -> str:
     mode = isolation_mode()
     return {
-        "root": "full isolation: unprivileged uid, no network, private PID and mount namespaces, rlimits",
-        "userns": "user-namespace isolation: no network, private PID and mount namespaces, no capabilities, "
-                  "rlimits (same uid as the grader outside the namespace)",
+        "root": "full isolation: unprivileged uid, no network, private PID and mount namespaces, "
+                "allow-list root (system, Python and its own folder only), rlimits",
+        "userns": "user-namespace isolation: no network, private PID and mount namespaces, allow-list root "
+                  "(system, Python and its own folder only), no capabilities, rlimits "
+                  "(same uid as the grader outside the namespace)",
         "limits": "reduced isolation: rlimits, scrubbed environment and a private folder only "
                   "(no unshare/setpriv here); hidden files are protected only by not being passed in",
     }[mode]
@@ -118,23 +129,32 @@ def _give_slot(slot: int) -> None:
         _free_slots.sort()
 
 
-def _hidden_paths(protect: list[Path]) -> list[str]:
-    """Folders covered with an empty tmpfs inside the sandbox: every top-level folder of the repository
-    except the virtual environment the child runs from, and whatever the caller protects (the course)."""
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+
+
+def _visible_paths() -> list[str]:
+    """What the sandbox's root contains besides its working folder: the system folders (read-only) and the Python
+    installation the child runs from (virtual environment and base interpreter, read-only)."""
+    wanted = [Path(p) for p in SYSTEM_PATHS if os.path.lexists(p)]
+    for prefix in (sys.prefix, sys.base_prefix):
+        for p in (Path(prefix), Path(prefix).resolve()):
+            if p.is_dir() and not any(p.is_relative_to(w) for w in wanted if not w.is_symlink()):
+                wanted.append(p)
+    return [str(p) for p in dict.fromkeys(wanted)]
+
+
+def _hidden_paths(protect: list[Path], visible: list[str]) -> list[str]:
+    """Folders that would be visible through an allowed path but must not be: the repository's folders (except
+    the virtual environment) and whatever the caller protects, when they lie inside a visible path (for example
+    a course kept under ``/usr/local`` or inside the virtual environment). They are covered by an empty tmpfs."""
     python_prefix = Path(sys.prefix).resolve()
-    paths: set[Path] = set()
-    for entry in REPO_ROOT.iterdir():
-        if entry.is_dir() and not entry.is_symlink():
-            resolved = entry.resolve()
-            if resolved == python_prefix or python_prefix.is_relative_to(resolved):
-                continue
-            paths.add(resolved)
-    for p in protect:
-        p = Path(p).resolve()
-        if p.is_dir() and not python_prefix.is_relative_to(p):
-            paths.add(p)
-    # a folder inside an already covered one is hidden with it (and its mount point would not exist)
-    kept: list[Path] = []
+    candidates = [e.resolve() for e in REPO_ROOT.iterdir() if e.is_dir() and not e.is_symlink()]
+    candidates += [Path(p).resolve() for p in protect if Path(p).is_dir()]
+    roots = [Path(v).resolve() for v in visible]
+    paths = {p for p in candidates
+             if p != python_prefix and not python_prefix.is_relative_to(p)
+             and any(p.is_relative_to(r) for r in roots)}
+    kept: list[Path] = []    # a folder inside an already covered one is hidden with it
     for p in sorted(paths, key=lambda q: len(q.parts)):
         if not any(p.is_relative_to(k) for k in kept):
             kept.append(p)
@@ -178,16 +198,41 @@ def _preexec(limits: Limits):
     return apply
 
 
-_MOUNT_SCRIPT = (
-    'set -e; n="$1"; shift; i=0; '
-    'while [ "$i" -lt "$n" ]; do mount -t tmpfs -o ro,size=4k,mode=0555 ag-hidden "$1"; shift; i=$((i+1)); done; '
-    '"$@"; exit $?'
-)
+# Runs as (namespace) root inside the new mount namespace, then chroots and drops privileges.
+# Arguments: chroot_program new_root workdir n_visible visible... n_hidden hidden... command...
+_MOUNT_SCRIPT = r"""
+set -eu
+chroot="$1"; root="$2"; work="$3"; n="$4"; shift 4
+mount -t tmpfs -o size=1m,mode=0755 ag-root "$root"
+i=0
+while [ "$i" -lt "$n" ]; do
+    p="$1"; shift; i=$((i + 1))
+    if [ -L "$p" ]; then                     # e.g. /bin -> usr/bin on merged-/usr systems
+        mkdir -p "$root$(dirname "$p")"; cp -P "$p" "$root$p"
+    elif [ -d "$p" ]; then
+        mkdir -p "$root$p"; mount --rbind "$p" "$root$p"; mount -o remount,bind,ro "$root$p"
+    fi
+done
+n="$1"; shift; i=0
+while [ "$i" -lt "$n" ]; do
+    mount -t tmpfs -o ro,size=4k,mode=0555 ag-hidden "$root$1"; shift; i=$((i + 1))
+done
+mkdir -p "$root/dev/shm" "$root/proc" "$root$work"
+for d in null zero full random urandom; do
+    touch "$root/dev/$d"; mount --bind "/dev/$d" "$root/dev/$d"
+done
+ln -s /proc/self/fd "$root/dev/fd"
+mount -t tmpfs -o size=64m,mode=1777 ag-shm "$root/dev/shm"
+mount -t proc proc "$root/proc"
+mount --bind "$work" "$root$work"
+mount -o remount,ro "$root"
+exec "$chroot" "$root" "$@"
+"""
 
 
-def _command(workdir: str, hidden: list[str], slot: int) -> list[str]:
+def _command(workdir: str, new_root: str, protect: list[Path], slot: int, mode: str | None = None) -> list[str]:
     python = [sys.executable, "-I", "-B", os.path.join(workdir, "child.py")]
-    mode = isolation_mode()
+    mode = mode or isolation_mode()
     if mode == "limits":
         return python
     uid = SANDBOX_UID_BASE + slot
@@ -199,14 +244,18 @@ def _command(workdir: str, hidden: list[str], slot: int) -> list[str]:
         drop = ["setpriv", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all",
                 "--securebits=+noroot,+noroot_locked,+no_setuid_fixup,+no_setuid_fixup_locked"]
         ns = ["unshare", "-r", "--net", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc"]
-    return [*ns, "/bin/sh", "-c", _MOUNT_SCRIPT, "sandbox", str(len(hidden)), *hidden, *drop,
-            *python]
+    visible = _visible_paths()
+    hidden = _hidden_paths(list(protect), visible)
+    return [*ns, "/bin/sh", "-c", _MOUNT_SCRIPT, "sandbox", shutil.which("chroot") or "chroot",
+            new_root, workdir, str(len(visible)), *visible,
+            str(len(hidden)), *hidden, *drop, *python]
 
 
 def run_job(job: dict, limits: Limits, protect: list[Path] = ()) -> SandboxResult:
     """Run the child on ``job`` in a fresh sandbox; never raises for anything the submission does."""
     slot = _take_slot()
     workdir = tempfile.mkdtemp(prefix="ag-sandbox-")
+    new_root = tempfile.mkdtemp(prefix="ag-root-")   # mount point of the sandbox's root (inside its namespace)
     try:
         shutil.copyfile(CHILD_SCRIPT, os.path.join(workdir, "child.py"))
         with open(os.path.join(workdir, "job.json"), "w", encoding="utf-8") as f:
@@ -220,7 +269,7 @@ def run_job(job: dict, limits: Limits, protect: list[Path] = ()) -> SandboxResul
         stderr_f = tempfile.TemporaryFile()
         started = time.perf_counter()
         proc = subprocess.Popen(
-            _command(workdir, _hidden_paths(list(protect)), slot),
+            _command(workdir, new_root, list(protect), slot),
             cwd=workdir, env=_environment(workdir), stdin=subprocess.DEVNULL,
             stdout=stdout_f, stderr=stderr_f, preexec_fn=_preexec(limits), close_fds=True,
         )
@@ -284,6 +333,7 @@ def run_job(job: dict, limits: Limits, protect: list[Path] = ()) -> SandboxResul
         return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(new_root, ignore_errors=True)
         _give_slot(slot)
 
 

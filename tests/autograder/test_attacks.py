@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
 import textwrap
 
 import psutil
@@ -101,6 +102,22 @@ def attacks(kit) -> dict[str, tuple[object, float, str]]:
             found += glob.glob('/tmp/**/reference/*.json', recursive=True)
             found += glob.glob('/tmp/**/gradebook.db', recursive=True)
             if found:   # anything readable -> the answer is spoiled, and the test fails on the score
+                return np.zeros_like(h_prev)
+            return _gru_ok({GRU_ARGS})
+            """)), FULL, ""),
+        "read_anywhere": (honest(A, **gru(
+            f"""
+            import os
+            # a whole-filesystem search for anything of the course, in any copy of it anywhere on the machine
+            # (the big read-only Python and system trees are skipped to stay within the time limit)
+            wanted = {{'gradebook.db', 'nbgrader_config.py', 'COURSE_DESIGN.md', '_harness.py',
+                      '{A}.ipynb', '{A}.json', '{A}.py'}}
+            found = []
+            for top, dirs, files in os.walk('/'):
+                dirs[:] = [d for d in dirs if d != 'site-packages'
+                           and os.path.join(top, d) not in ('/proc', '/sys', '/dev', '/usr')]
+                found += [os.path.join(top, f) for f in files if f in wanted]
+            if found:
                 return np.zeros_like(h_prev)
             return _gru_ok({GRU_ARGS})
             """)), FULL, ""),
@@ -230,6 +247,7 @@ def batch(kit):
 
 EXPECTED = [
     "honest", "wrong_answer", "monkeypatch_allclose", "always_true_eq", "ndarray_subclass", "read_hidden",
+    "read_anywhere",
     "write_instructor_files", "fake_passed", "sys_exit", "os_exit", "segfault", "infinite_loop", "sleep_forever",
     "memory_bomb", "spawn_loop", "network", "stderr_warnings", "solution_cell_syntax_error", "edited_test_cells",
     "edited_test_cells_wrong", "deleted_test_cells", "duplicate_cell_ids", "invalid_json", "empty_file",
@@ -239,8 +257,12 @@ EXPECTED = [
 
 @pytest.mark.parametrize("student", EXPECTED)
 def test_expected_score_and_reason(batch, kit, student):
-    if student == "network" and sandbox.isolation_mode() == "limits":
-        pytest.skip("no network namespace on this platform (recorded in the sandbox's isolation note)")
+    if sandbox.isolation_mode() == "limits":
+        if student == "network":
+            pytest.skip("no network namespace on this platform (recorded in the sandbox's isolation note)")
+        if student == "read_anywhere":
+            pytest.skip("no mount namespace on this platform: the sandbox sees the whole filesystem "
+                        "(recorded in the sandbox's isolation note)")
     _, expected, fragment = batch["subs"][student]
     v = batch["verdicts"][student]
     assert v.score == expected, grader.summary_table([v])
@@ -317,3 +339,12 @@ def test_regrade_is_identical_and_keeps_manual_grades(batch, kit):
         assert gb.find_grade("test_lstm_step", A, A, "wrong_answer").manual_score == 1.5
     assert after == before
     assert after["wrong_answer"] == FULL - 2 + 1.5
+
+
+def test_course_inside_a_visible_folder_is_still_hidden(tmp_path):
+    """A course kept inside a folder the sandbox must see (here: a fake system folder) is covered, not exposed."""
+    visible = str(tmp_path / "usr")
+    course = tmp_path / "usr" / "local" / "course"
+    (course / "source").mkdir(parents=True)
+    assert sandbox._hidden_paths([course], [visible, sys.prefix]) == [str(course.resolve())]
+    assert sandbox._hidden_paths([tmp_path / "elsewhere"], [visible]) == []
