@@ -178,21 +178,105 @@ def _limits(prep: Prepared, task: Task, preamble: str = "") -> sandbox.Limits:
     return lim
 
 
-def _run_task(course: Course, prep: Prepared, task: Task, solutions: dict[str, str | None]) -> sandbox.SandboxResult:
-    job = {
-        "preamble": getattr(prep.module, "PREAMBLE", None) or prep.info.setup_code,
+AFTER_RELOAD = "after reloading the saved model in a fresh process"
+
+
+def _job(prep: Prepared, task: Task, solutions: dict[str, str | None], preamble: str,
+         harness: str | None) -> dict:
+    return {
+        "preamble": preamble,
         "cells": _cells_for(task, prep.info, solutions),
         "function": task.function,
-        "harness": task.harness,
+        "harness": harness,
         "cases": prep.payloads[task.function],
         "tensorflow": task.tensorflow,
         "seed": int(prep.module.SEED),
         "requires": task.notes.get("requires"),
     }
-    return sandbox.run_job(job, _limits(prep, task, job["preamble"]), protect=[course.root])
+
+
+def _run_stages(course: Course, prep: Prepared, task: Task, solutions: dict[str, str | None],
+                preamble: str) -> sandbox.SandboxResult:
+    """One run of the task; with a reload stage, a second fresh sandbox gets the files the first one wrote."""
+    limits = _limits(prep, task, preamble)
+    res = sandbox.run_job(_job(prep, task, solutions, preamble, task.harness), limits, protect=[course.root],
+                          collect=tuple(task.carry) if task.reload_harness else ())
+    res.extra["limits"] = limits
+    if not task.reload_harness or res.status != "ok" or not isinstance(res.data, dict) \
+            or res.data.get("missing") is not False:
+        return res
+    cases = res.data.get("cases")
+    if not isinstance(cases, list) or not any(isinstance(c, dict) and "ok" in c for c in cases):
+        return res                              # nothing to reload: the first stage's errors decide
+    carried = res.extra.pop("files", {})
+    lost = res.extra.pop("files_missing", {})
+    if lost:
+        name, why = next(iter(lost.items()))
+        return _with_cases(res, [c if not _is_ok(c) else {"error": {
+            "type": "FileNotFoundError", "message": f"the saved file {name} {why}", "after_reload": True}}
+            for c in cases])
+    res2 = sandbox.run_job(_job(prep, task, solutions, preamble, task.reload_harness), limits,
+                           protect=[course.root], files=carried)
+    return _merge_reload(res, res2)
+
+
+def _is_ok(case) -> bool:
+    return isinstance(case, dict) and "ok" in case and "error" not in case
+
+
+def _with_cases(res: sandbox.SandboxResult, cases: list) -> sandbox.SandboxResult:
+    return replace(res, data={**res.data, "cases": cases}, extra=dict(res.extra))
+
+
+def _merge_reload(res1: sandbox.SandboxResult, res2: sandbox.SandboxResult) -> sandbox.SandboxResult:
+    """Per case: an error in either stage wins (stage 2's marked as happening after the reload); else the two
+    result dicts merged, stage 2's keys (e.g. "after") added to stage 1's (e.g. "before")."""
+    seconds = res1.seconds + res2.seconds
+    if res2.status != "ok":
+        return replace(res2, seconds=seconds, detail=f"{res2.detail} ({AFTER_RELOAD})", extra=dict(res1.extra))
+    data2 = res2.data if isinstance(res2.data, dict) else {}
+    cases1, cases2 = res1.data["cases"], data2.get("cases")
+    if data2.get("missing") is not False or not isinstance(cases2, list) or len(cases2) != len(cases1):
+        return replace(res2, status="bad_result", seconds=seconds, data=None, extra=dict(res1.extra),
+                       detail=f"crashed: the solution cells did not give a result {AFTER_RELOAD}")
+    merged = []
+    for c1, c2 in zip(cases1, cases2):
+        if not _is_ok(c1):
+            merged.append(c1)
+        elif not isinstance(c2, dict) or ("error" not in c2 and "ok" not in c2):
+            merged.append({"error": {"type": "RuntimeError", "message": "malformed result", "after_reload": True}})
+        elif "error" in c2:
+            err = c2["error"] if isinstance(c2["error"], dict) else {}
+            merged.append({"error": {**err, "after_reload": True}})
+        else:
+            d1, d2 = c1["ok"], c2["ok"]
+            if not (isinstance(d1, dict) and isinstance(d1.get("__dict__"), dict)
+                    and isinstance(d2, dict) and isinstance(d2.get("__dict__"), dict)):
+                merged.append(c1)               # not dicts: the judge rejects stage 1's value itself
+                continue
+            out = {**d1["__dict__"], **d2["__dict__"]}
+            if "error" in d2["__dict__"]:
+                out["error"] = f"{str(d2['__dict__']['error'])[:300]} ({AFTER_RELOAD})"
+            if "error" in d1["__dict__"]:
+                out["error"] = d1["__dict__"]["error"]
+            merged.append({"ok": {"__dict__": out}})
+    res = _with_cases(res1, merged)
+    res.seconds = seconds
+    res.stderr = (res1.stderr + "\n--- " + AFTER_RELOAD + " ---\n" + res2.stderr)[-sandbox.MAX_LOG_BYTES:]
+    return res
+
+
+def _run_task(course: Course, prep: Prepared, task: Task, solutions: dict[str, str | None]) -> sandbox.SandboxResult:
+    """A fresh sandbox (or two, see Task.reload_harness) running the task."""
+    return _run_stages(course, prep, task, solutions, getattr(prep.module, "PREAMBLE", None) or prep.info.setup_code)
 
 
 def _error_reason(err: dict, case_no: int, limits: sandbox.Limits) -> str:
+    reason = _error_reason_plain(err, case_no, limits)
+    return f"{reason} ({AFTER_RELOAD})" if err.get("after_reload") is True else reason
+
+
+def _error_reason_plain(err: dict, case_no: int, limits: sandbox.Limits) -> str:
     etype = str(err.get("type", "Exception"))[:80]
     msg = str(err.get("message", ""))[:300]
     where = str(err.get("where", ""))[:80]
@@ -232,7 +316,8 @@ def judge_function(prep: Prepared, task: Task, solutions: dict[str, str | None],
             return False, "crashed: the sandbox returned a malformed result"
         if "error" in case:
             err = case["error"] if isinstance(case["error"], dict) else {}
-            return False, _error_reason(err, i, _limits(prep, task))
+            limits = res.extra.get("limits") if isinstance(res.extra.get("limits"), sandbox.Limits) else None
+            return False, _error_reason(err, i, limits or _limits(prep, task))
         if "ok" not in case:
             return False, "crashed: the sandbox returned a malformed result"
         results.append(case["ok"])

@@ -24,6 +24,7 @@ import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_UID_BASE = 64000  # uid 64000 + slot; no passwd entry needed
 MAX_RESULT_BYTES = 64 * 2**20
 MAX_LOG_BYTES = 20_000
+MAX_CARRY_BYTES = 32 * 2**20     # a file carried from one sandbox run to the next (``collect`` / ``files``)
 
 
 @dataclass(frozen=True)
@@ -251,8 +253,57 @@ def _command(workdir: str, new_root: str, protect: list[Path], slot: int, mode: 
             str(len(hidden)), *hidden, *drop, *python]
 
 
-def run_job(job: dict, limits: Limits, protect: list[Path] = ()) -> SandboxResult:
-    """Run the child on ``job`` in a fresh sandbox; never raises for anything the submission does."""
+def _check_file_name(name: str) -> str:
+    """A carried file lives directly in the working folder: a plain name, no path, not hidden, not ours."""
+    if (not isinstance(name, str) or not name or "/" in name or "\\" in name or "\0" in name
+            or name.startswith(".") or name in ("child.py", "job.json", "result.json")):
+        raise ValueError(f"invalid sandbox file name {name!r}")
+    return name
+
+
+def _read_collected(workdir: str, name: str) -> tuple[bytes | None, str]:
+    """The bytes of ``workdir/name`` if it is a regular file (not a symlink, FIFO, device, folder) of at most
+    MAX_CARRY_BYTES; else None and why. Opened without following links and without blocking."""
+    path = os.path.join(workdir, name)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None, "was not written"
+    except OSError:
+        return None, "is not a regular file"
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None, "is not a regular file"
+        if st.st_size > MAX_CARRY_BYTES:
+            return None, f"is larger than {MAX_CARRY_BYTES // 2**20} MiB"
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > MAX_CARRY_BYTES:
+                return None, f"is larger than {MAX_CARRY_BYTES // 2**20} MiB"
+            chunks.append(chunk)
+        return b"".join(chunks), ""
+    finally:
+        os.close(fd)
+
+
+def run_job(job: dict, limits: Limits, protect: list[Path] = (), collect: tuple[str, ...] = (),
+            files: dict[str, bytes] | None = None) -> SandboxResult:
+    """Run the child on ``job`` in a fresh sandbox; never raises for anything the submission does.
+
+    ``files``: name -> bytes written into the fresh working folder before the run (owned by the sandbox user);
+    ``collect``: names read back from the working folder after the run into ``result.extra["files"]`` (regular
+    files of at most MAX_CARRY_BYTES only; why a name was not collected is in ``result.extra["files_missing"]``).
+    Together they carry a file from one sandboxed run to a later, fresh one (e.g. a saved model to reload).
+    Names are plain file names (no ``/``, not starting with ``.``); anything else raises ValueError.
+    """
+    files = dict(files or {})
+    for name in [*files, *collect]:
+        _check_file_name(name)
     slot = _take_slot()
     workdir = tempfile.mkdtemp(prefix="ag-sandbox-")
     new_root = tempfile.mkdtemp(prefix="ag-root-")   # mount point of the sandbox's root (inside its namespace)
@@ -260,9 +311,12 @@ def run_job(job: dict, limits: Limits, protect: list[Path] = ()) -> SandboxResul
         shutil.copyfile(CHILD_SCRIPT, os.path.join(workdir, "child.py"))
         with open(os.path.join(workdir, "job.json"), "w", encoding="utf-8") as f:
             json.dump(job, f)
+        for name, data in files.items():
+            with open(os.path.join(workdir, name), "wb") as f:
+                f.write(bytes(data))
         if isolation_mode() == "root":
             uid = SANDBOX_UID_BASE + slot
-            for name in ("", "child.py", "job.json"):
+            for name in ("", "child.py", "job.json", *files):
                 os.chown(os.path.join(workdir, name), uid, uid)
         os.chmod(workdir, 0o700)
         stdout_f = tempfile.TemporaryFile()
@@ -290,6 +344,15 @@ def run_job(job: dict, limits: Limits, protect: list[Path] = ()) -> SandboxResul
                                isolation=isolation_mode())
         stdout_f.close()
         stderr_f.close()
+        if collect:
+            got, missing = {}, {}
+            for name in collect:
+                data, why = _read_collected(workdir, name)
+                if data is None:
+                    missing[name] = why
+                else:
+                    got[name] = data
+            result.extra["files"], result.extra["files_missing"] = got, missing
         rc = proc.returncode
         if timed_out:
             result.status, result.detail = "timeout", f"timeout: no result within {limits.wall_s:g} s (wall clock)"

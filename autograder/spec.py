@@ -30,6 +30,11 @@ class Task:
     make_cases: Callable[[np.random.Generator], tuple[list[dict], Any]]   # -> (payloads for the child, secret)
     judge: Callable[[list[Any], list[Any] | None, Any], None] | None = None  # raises Mismatch; None: reference
     harness: str | None = None          # code run in the child defining run(ns, payload); None: call function
+    # optional second stage, in a FRESH sandbox with the same cells: ``reload_harness`` defines run(ns, payload)
+    # like ``harness`` and finds the files named in ``carry`` (written by the first stage) in its working folder;
+    # the two stages' result dicts are merged per case (an error in either stage wins), e.g. save, then reload
+    reload_harness: str | None = None
+    carry: tuple[str, ...] = ()
     tensorflow: bool = False
     use_reference: bool = True          # compare with the reference solution's outputs
     limits: Limits = NUMERIC_LIMITS

@@ -1,5 +1,5 @@
 """Hidden checks for ex5_attention: reference outputs for set weights (with and without a mask), a save/load round
-trip, and accuracy of the attention classifier after a fixed budget on hidden synthetic reviews."""
+trip (saved in one sandbox, reloaded in a fresh one), and accuracy of the attention classifier after a fixed budget on hidden synthetic reviews."""
 from __future__ import annotations
 
 import numpy as np
@@ -29,6 +29,9 @@ def run(ns, payload):
     return (np.asarray(out[0]).astype(np.float32), np.asarray(out[1]).astype(np.float32))
 '''
 
+MODEL_FILE = "attention_roundtrip.keras"
+
+# stage 1: get_config/from_config on a fresh layer, outputs for set weights, then model.save(...)
 SAVE_HARNESS = r'''
 import os
 import numpy as np
@@ -47,14 +50,28 @@ def run(ns, payload):
     model = keras.Model(inputs, [context, weights])
     layer.set_weights([np.asarray(w, dtype=np.float32) for w in payload["weights"]])
     before = model.predict(x, verbose=0)
-    path = os.path.join(os.getcwd(), "attention_roundtrip.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path, custom_objects={"AttentionLayer": cls})
-    after = loaded.predict(x, verbose=0)
+    model.save(os.path.join(os.getcwd(), "attention_roundtrip.keras"))
     clone(x)
-    return {"before": np.asarray(before[0], dtype=np.float32), "after": np.asarray(after[0], dtype=np.float32),
-            "after_weights": np.asarray(after[1], dtype=np.float32),
+    return {"before": np.asarray(before[0], dtype=np.float32),
             "clone_weights": [list(np.shape(w)) for w in clone.get_weights()]}
+'''
+
+# stage 2, in a FRESH sandbox (same solution cells, nothing of stage 1 but the saved file): load and predict.
+# Reloading in the process that saved would let a submission patch keras.models.load_model to hand back the
+# model it still holds in memory, and pass without a working get_config/from_config.
+RELOAD_HARNESS = r'''
+import os
+import numpy as np
+
+def run(ns, payload):
+    import keras
+    cls = ns["AttentionLayer"]
+    path = os.path.join(os.getcwd(), "attention_roundtrip.keras")
+    if not os.path.isfile(path):
+        return {"error": "the model saved with model.save(...) was not found"}
+    loaded = keras.models.load_model(path, custom_objects={"AttentionLayer": cls})
+    after = loaded.predict(np.asarray(payload["x"], dtype=np.float32), verbose=0)
+    return {"after": np.asarray(after[0], dtype=np.float32), "after_weights": np.asarray(after[1], dtype=np.float32)}
 '''
 
 
@@ -80,10 +97,13 @@ def judge_layer(results, refs, masks):
         got = dec(raw)
         if got.kind == "dict":
             result_dict(raw, ())
+        if mask is not None and got.kind == "tuple" and len(got.value) == 2 and got.value[1].kind == "ndarray" \
+                and got.value[1].value.shape == mask.shape + (1,):
+            # checked before the values, so a layer that ignores the mask is told so rather than "values differ"
+            if np.any(np.abs(got.value[1].value[..., 0][~mask]) > 1e-6):
+                raise Mismatch(f"hidden case {i}: masked (padding) steps must get zero weight; "
+                               "use the mask in call()")
         compare(dec(ref), got, f"AttentionLayer (hidden case {i})", 1e-4, 1e-5)
-        weights = got.value[1].value
-        if mask is not None and np.any(np.abs(weights[..., 0][~mask]) > 1e-6):
-            raise Mismatch(f"hidden case {i}: masked steps must get zero weight")
     return f"{len(results)} hidden cases, with and without masks"
 
 
@@ -101,7 +121,8 @@ def judge_save(results, refs, _secret):
     if np.max(np.abs(before - exp_before)) > 1e-4:
         raise Mismatch("the model's context differs from the reference for the given weights")
     if np.max(np.abs(after - before)) > 1e-6:
-        raise Mismatch("the reloaded model gives different outputs (are the weights and config saved?)")
+        raise Mismatch("the model reloaded in a fresh process gives different outputs "
+                       "(are the weights and the config saved?)")
     if out.get("clone_weights") != [[4, 5], [5], [5, 1]]:
         raise Mismatch(f"from_config(get_config()) builds weights of shapes {out.get('clone_weights')}; "
                        "expected [(4, 5), (5,), (5, 1)]")
@@ -134,7 +155,8 @@ TASKS = [
          harness=LAYER_HARNESS, tensorflow=True, limits=KERAS_LIMITS, description="attention outputs and masking",
          notes={"requires": "AttentionLayer"}),
     Task("AttentionLayer serialisation", "attention_layer", "test_attention_serialization", cases_save,
-         judge=judge_save, harness=SAVE_HARNESS, tensorflow=True, limits=KERAS_LIMITS,
+         judge=judge_save, harness=SAVE_HARNESS, reload_harness=RELOAD_HARNESS, carry=(MODEL_FILE,),
+         tensorflow=True, limits=KERAS_LIMITS,
          description="get_config and save/load", notes={"requires": "AttentionLayer"}),
     Task("build_attention_model", "build_attention_model", "test_build_attention_model", cases_model,
          judge=judge_model, harness=_harness.TRAIN_BINARY, tensorflow=True, use_reference=False, limits=KERAS_LIMITS,

@@ -102,12 +102,50 @@ def test_ex3_reference_passes_and_off_by_one_windows_fail(kit):
     assert _scores(v["ex3_mistakes"])["chronological_split"] == 0
 
 
+# An AttentionLayer whose config is only complete before the layer is built (so the saved .keras file lacks
+# `units` and cannot be loaded), which hides that by patching load_model to hand back the model it still holds in
+# memory. Graded in the process that saved, it passed; the reload now happens in a fresh sandbox.
+GOOD_CONFIG = """    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+"""
+PATCHED_LOAD = """    def get_config(self):
+        config = super().get_config()
+        if not self.built:            # enough for a quick check of a fresh layer; the saved config lacks it
+            config["units"] = self.units
+        return config
+
+
+_saved = []
+_original_save, _original_load = keras.Model.save, keras.saving.load_model
+
+def _remember(self, filepath, *args, **kwargs):
+    _saved.append(self)
+    return _original_save(self, filepath, *args, **kwargs)
+
+def _load_last(filepath, *args, **kwargs):
+    return _saved[-1] if _saved else _original_load(filepath, *args, **kwargs)
+
+keras.Model.save = _remember
+keras.models.load_model = keras.saving.load_model = _load_last
+"""
+
+
 def test_ex5_reference_passes_and_an_unmasked_layer_fails(kit):
     A = "ex5_attention"
     answers = kit.answers(A)
     unmasked = answers["attention_layer"].replace("if mask is not None:", "if False:")
-    v = _grade(kit, A, {"ex5_honest": kit.honest(A), "ex5_unmasked": kit.honest(A, attention_layer=unmasked)})
+    assert GOOD_CONFIG in answers["attention_layer"]
+    patched_load = answers["attention_layer"].replace(GOOD_CONFIG, PATCHED_LOAD)
+    v = _grade(kit, A, {"ex5_honest": kit.honest(A), "ex5_unmasked": kit.honest(A, attention_layer=unmasked),
+                        "ex5_patched_load": kit.honest(A, attention_layer=patched_load)})
+    table = grader.summary_table(list(v.values()))
     assert _scores(v["ex5_honest"]) == {"AttentionLayer": 3, "AttentionLayer serialisation": 2,
-                                        "build_attention_model": 3}, grader.summary_table(list(v.values()))
+                                        "build_attention_model": 3}, table
+    assert "round trip" in v["ex5_honest"].functions[1].reason
     assert _scores(v["ex5_unmasked"])["AttentionLayer"] == 0
     assert _scores(v["ex5_unmasked"])["AttentionLayer serialisation"] == 2
+    # the load_model patch no longer helps: the fresh process reads the file, and the file lacks `units`
+    assert _scores(v["ex5_patched_load"]) == {"AttentionLayer": 3, "AttentionLayer serialisation": 0,
+                                              "build_attention_model": 3}, table
+    reason = v["ex5_patched_load"].functions[1].reason
+    assert grader.AFTER_RELOAD in reason and "shape" in reason, reason

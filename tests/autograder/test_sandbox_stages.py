@@ -1,0 +1,76 @@
+"""Carrying a file from one sandbox run into a fresh one (``files`` / ``collect``) and the merge of a task's two
+stages."""
+from __future__ import annotations
+
+import pytest
+
+from autograder import grader, sandbox
+from autograder.sandbox import Limits
+
+pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning", "ignore::DeprecationWarning")
+
+LIMITS = Limits(cpu_s=10, wall_s=30, memory_mb=1024)
+
+WRITER = '''
+import os
+def f():
+    data = open("in.bin", "rb").read()
+    with open("out.bin", "wb") as fh:
+        fh.write(data * 2)
+    os.symlink("/etc/hostname", "link.bin")
+    os.mkfifo("fifo.bin")
+    os.mkdir("folder.bin")
+    with open("big.bin", "wb") as fh:
+        fh.truncate(sandbox_cap + 1)
+    return sorted(os.listdir("."))
+'''
+
+
+def _job(code: str) -> dict:
+    return {"preamble": "", "cells": [{"id": "c", "source": code}], "function": "f", "harness": None,
+            "cases": [{"args": {}}], "tensorflow": False, "seed": 0}
+
+
+def test_files_go_in_and_only_regular_files_come_back():
+    code = WRITER.replace("sandbox_cap", str(sandbox.MAX_CARRY_BYTES))
+    res = sandbox.run_job(_job(code), LIMITS, files={"in.bin": b"abc"},
+                          collect=("out.bin", "link.bin", "fifo.bin", "folder.bin", "big.bin", "never.bin"))
+    assert res.status == "ok", (res.detail, res.stderr)
+    listing = res.data["cases"][0]["ok"]["__list__"]
+    assert "in.bin" in listing and "job.json" not in listing
+    assert res.extra["files"] == {"out.bin": b"abcabc"}
+    missing = res.extra["files_missing"]
+    assert missing["link.bin"] == missing["fifo.bin"] == missing["folder.bin"] == "is not a regular file"
+    assert missing["big.bin"].startswith("is larger than")
+    assert missing["never.bin"] == "was not written"
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", ".hidden", "", "child.py", "job.json", "result.json"])
+def test_carried_file_names_are_plain(name):
+    with pytest.raises(ValueError):
+        sandbox.run_job(_job("def f():\n    return 1\n"), LIMITS, files={name: b""})
+    with pytest.raises(ValueError):
+        sandbox.run_job(_job("def f():\n    return 1\n"), LIMITS, collect=(name,))
+
+
+def _res(cases, status="ok", detail="") -> sandbox.SandboxResult:
+    return sandbox.SandboxResult(status=status, detail=detail, seconds=1.0,
+                                 data={"cell_errors": [], "missing": False, "cases": cases})
+
+
+def test_merge_of_two_stages():
+    ok1 = {"ok": {"__dict__": {"before": 1, "after": 99}}}
+    ok2 = {"ok": {"__dict__": {"after": 2}}}
+    err = {"error": {"type": "ValueError", "message": "bad shape", "where": ""}}
+    merged = grader._merge_reload(_res([ok1, ok1, err, ok1]), _res([ok2, err, ok2, {"ok": {"__dict__": {
+        "error": "not found"}}}]))
+    cases = merged.data["cases"]
+    assert cases[0] == {"ok": {"__dict__": {"before": 1, "after": 2}}}
+    assert cases[1]["error"]["after_reload"] is True          # stage 2's error wins, marked
+    assert cases[2] == err                                      # stage 1's error wins, unmarked
+    assert cases[3]["ok"]["__dict__"]["error"] == f"not found ({grader.AFTER_RELOAD})"
+    assert merged.seconds == 2.0
+    reason = grader._error_reason(cases[1]["error"], 2, LIMITS)
+    assert reason.startswith("crashed: hidden case 2 raised ValueError: bad shape") and grader.AFTER_RELOAD in reason
+    timeout = grader._merge_reload(_res([ok1]), _res([], status="timeout", detail="timeout: no result"))
+    assert timeout.status == "timeout" and timeout.detail == f"timeout: no result ({grader.AFTER_RELOAD})"
