@@ -14,9 +14,11 @@ Flow of ``grade_assignment`` (``python -m autograder grade``):
 """
 from __future__ import annotations
 
+import ast
 import csv
 import hashlib
 import json
+import re
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -266,9 +268,63 @@ def _merge_reload(res1: sandbox.SandboxResult, res2: sandbox.SandboxResult) -> s
     return res
 
 
+_NAME_ERROR = re.compile(r"name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
+
+
+def _defined_names(code: str) -> set[str] | None:
+    """Top-level names a preamble defines (imports, assignments, defs); None when unknown (``import *``)."""
+    try:
+        tree = ast.parse(code or "")
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name == "*":
+                    return None
+                names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
+
+
+def _needs_full_setup(res: sandbox.SandboxResult, light: str, full: str) -> list[str]:
+    """The names the light preamble lacks and the full one defines that the run failed on (NameError)."""
+    if res.status != "ok" or not isinstance(res.data, dict):
+        return []
+    full_names, light_names = _defined_names(full), _defined_names(light) or set()
+    errors = [e for e in (res.data.get("cell_errors") or []) if isinstance(e, dict)]
+    errors += [c["error"] for c in (res.data.get("cases") or [])
+               if isinstance(c, dict) and isinstance(c.get("error"), dict)]
+    found = []
+    for err in errors:
+        if err.get("type") != "NameError":
+            continue
+        m = _NAME_ERROR.search(str(err.get("message", "")))
+        if m and m.group(1) not in light_names and (full_names is None or m.group(1) in full_names):
+            found.append(m.group(1))
+    return sorted(set(found))
+
+
 def _run_task(course: Course, prep: Prepared, task: Task, solutions: dict[str, str | None]) -> sandbox.SandboxResult:
-    """A fresh sandbox (or two, see Task.reload_harness) running the task."""
-    return _run_stages(course, prep, task, solutions, getattr(prep.module, "PREAMBLE", None) or prep.info.setup_code)
+    """A fresh sandbox (or two, see Task.reload_harness) running the task; with a light preamble first, rerun
+    with the notebook's full setup when the code used a name only the full setup defines."""
+    full = getattr(prep.module, "PREAMBLE", None) or prep.info.setup_code
+    if task.preamble is None or task.preamble == full:
+        return _run_stages(course, prep, task, solutions, full)
+    res = _run_stages(course, prep, task, solutions, task.preamble)
+    names = _needs_full_setup(res, task.preamble, full)
+    if not names:
+        return res
+    res2 = _run_stages(course, prep, task, solutions, full)
+    res2.seconds += res.seconds
+    res2.extra["setup_fallback"] = names
+    return res2
 
 
 def _error_reason(err: dict, case_no: int, limits: sandbox.Limits) -> str:

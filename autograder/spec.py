@@ -35,6 +35,10 @@ class Task:
     # the two stages' result dicts are merged per case (an error in either stage wins), e.g. save, then reload
     reload_harness: str | None = None
     carry: tuple[str, ...] = ()
+    # optional light preamble used instead of the notebook's setup cell (e.g. "import numpy as np" for numpy-only
+    # functions of an exercise whose setup imports Keras); on a NameError for a name only the full setup defines,
+    # the function is rerun with the full setup, so using the setup's imports is never penalised
+    preamble: str | None = None
     tensorflow: bool = False
     use_reference: bool = True          # compare with the reference solution's outputs
     limits: Limits = NUMERIC_LIMITS

@@ -1,5 +1,5 @@
-"""Carrying a file from one sandbox run into a fresh one (``files`` / ``collect``) and the merge of a task's two
-stages."""
+"""Carrying a file from one sandbox run into a fresh one (``files`` / ``collect``), the merge of a task's two stages,
+and the light preamble of numpy-only tasks with its fallback to the notebook's full setup."""
 from __future__ import annotations
 
 import pytest
@@ -74,3 +74,42 @@ def test_merge_of_two_stages():
     assert reason.startswith("crashed: hidden case 2 raised ValueError: bad shape") and grader.AFTER_RELOAD in reason
     timeout = grader._merge_reload(_res([ok1]), _res([], status="timeout", detail="timeout: no result"))
     assert timeout.status == "timeout" and timeout.detail == f"timeout: no result ({grader.AFTER_RELOAD})"
+
+
+def test_names_of_the_full_setup():
+    full = "import numpy as np\nimport keras\nfrom keras import layers, ops as K\nSEED = 3\n"
+    assert grader._defined_names(full) == {"np", "keras", "layers", "K", "SEED"}
+    assert grader._defined_names("from keras import *") is None
+    res = _res([{"error": {"type": "NameError", "message": "name 'layers' is not defined"}}])
+    res.data["cell_errors"] = [{"cell": "c", "type": "NameError", "message": "name 'keras' is not defined"}]
+    assert grader._needs_full_setup(res, "import numpy as np\n", full) == ["keras", "layers"]
+    typo = _res([{"error": {"type": "NameError", "message": "name 'nump' is not defined"}}])
+    assert grader._needs_full_setup(typo, "import numpy as np\n", full) == []
+
+
+def test_ex3_numpy_tasks_skip_keras_but_fall_back_to_the_full_setup(kit):
+    """create_dataset with keras.ops / layers in it still passes (rerun with the setup cell); the plain one runs
+    with numpy only, under the numeric limits."""
+    A = "ex3_time_series"
+    kit.released(A)
+    prep = grader.prepare(kit.course, A)
+    task = next(t for t in prep.tasks if t.function == "create_dataset")
+    assert task.preamble and "keras" not in task.preamble
+    answers = kit.answers(A)
+    plain = grader._run_task(kit.course, prep, task, answers)
+    assert plain.status == "ok" and "setup_fallback" not in plain.extra
+    assert plain.extra["limits"].memory_mb == task.limits.memory_mb < 2048
+    assert grader.judge_function(prep, task, answers, plain)[0]
+    uses_keras = dict(answers, create_dataset=(
+        "def create_dataset(data, window_size):\n"
+        "    data = np.asarray(data)\n"
+        "    n = len(data) - window_size\n"
+        "    X = np.stack([data[i:i + window_size] for i in range(n)])\n"
+        "    X = keras.ops.convert_to_numpy(keras.ops.expand_dims(X, -1)).astype(data.dtype)\n"
+        "    assert layers.LSTM  # uses the setup's names too\n"
+        "    return X, data[window_size:].copy()\n"))
+    res = grader._run_task(kit.course, prep, task, uses_keras)
+    assert res.extra.get("setup_fallback") == ["keras"], (res.detail, res.data)
+    assert res.extra["limits"].memory_mb >= 4096
+    ok, reason = grader.judge_function(prep, task, uses_keras, res)
+    assert ok, reason
