@@ -6,9 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from autograder.course import EXAMPLES_DIR
 from autograder.demo import make_course_copy
 from autograder.submissions import fill, reference_solutions
 
+
+def expected_examples() -> dict[str, dict[str, dict]]:
+    """autograder/examples/expected.json: exercise -> student -> {"scores": {function: points}, "reasons":
+    {function: fragment of the reason}} for the shipped example submissions."""
+    data = json.loads((EXAMPLES_DIR / "expected.json").read_text())
+    return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
 class CourseKit:
@@ -31,6 +38,25 @@ class CourseKit:
         answers = self.answers(assignment)
         answers.update(override)
         return fill(self.released(assignment), answers)
+
+    def examples(self, assignment: str) -> dict[str, bytes]:
+        """student -> the shipped example submission of ``assignment`` (bytes, exactly as shipped)."""
+        return {p.parent.parent.name: p.read_bytes()
+                for p in sorted(EXAMPLES_DIR.glob(f"submitted/*/{assignment}/{assignment}.ipynb"))}
+
+    def check_examples(self, assignment: str, verdicts: dict) -> None:
+        """The shipped examples of ``assignment`` among ``verdicts`` (student -> SubmissionVerdict) scored as
+        autograder/examples/expected.json says, each lost point with the expected reason."""
+        from autograder import grader
+
+        for student, expected in expected_examples()[assignment].items():
+            scores, fragments = expected["scores"], expected["reasons"]
+            v = verdicts[student]
+            table = grader.summary_table([v])
+            assert {f.function: f.score for f in v.functions} == scores, table
+            for f in v.functions:
+                if f.function in fragments:
+                    assert fragments[f.function] in f.reason, table
 
     def submit(self, student: str, assignment: str, notebook) -> Path:
         path = self.course.submission_notebook(student, assignment)

@@ -1,5 +1,10 @@
 """Each exercise's hidden checks: the instructor's reference solutions earn full marks, typical mistakes do not,
-and manual grades of written answers survive a regrade."""
+and manual grades of written answers survive a regrade.
+
+The Keras exercises are expensive to grade (a TensorFlow import and a short training per function), so each is
+graded ONCE, in one batch holding the shipped example submissions (expected scores in
+autograder/examples/expected.json; alice's code is the reference solution, checked in test_examples.py) and this
+module's own mistakes and attacks."""
 from __future__ import annotations
 
 import pytest
@@ -76,30 +81,19 @@ def test_ex2_reference_models_pass_and_a_plain_model_does_not(kit):
                 "    m = keras.Sequential([keras.Input((sequence_length,)), layers.Embedding(vocab_size, 8),\n"
                 "                          layers.LSTM(8), layers.Dense(1, activation='sigmoid')])\n"
                 "    m.compile('adam', 'binary_crossentropy')\n    return m\n")
-    v = _grade(kit, A, {"ex2_honest": kit.honest(A), "ex2_one_lstm": kit.honest(A, build_stacked_lstm=one_lstm)})
-    assert _scores(v["ex2_honest"]) == {"build_stacked_lstm": 3, "build_bidirectional_lstm": 3}, \
-        grader.summary_table(list(v.values()))
-    assert "accuracy" in v["ex2_honest"].functions[0].reason
+    v = _grade(kit, A, {**kit.examples(A), "ex2_one_lstm": kit.honest(A, build_stacked_lstm=one_lstm)})
+    kit.check_examples(A, v)                          # alice (the reference solution) gets full marks
+    assert "accuracy" in v["alice"].functions[0].reason
     assert _scores(v["ex2_one_lstm"])["build_stacked_lstm"] == 0
     assert "at least two LSTM layers" in v["ex2_one_lstm"].functions[0].reason
 
 
-def test_ex3_reference_passes_and_off_by_one_windows_fail(kit):
+def test_ex3_reference_passes_off_by_one_windows_and_a_shuffling_split_fail(kit):
     A = "ex3_time_series"
-    off_by_one = ("def create_dataset(data, window_size):\n"
-                  "    X = np.array([data[i:i + window_size] for i in range(len(data) - window_size + 1)])\n"
-                  "    return X[..., None], np.asarray(data[window_size - 1:])\n")
-    shuffled = ("def chronological_split(series, val_fraction, test_fraction):\n"
-                "    s = np.random.default_rng(0).permutation(series)\n"
-                "    n = len(s); a = n - int(n * val_fraction) - int(n * test_fraction)\n"
-                "    return s[:a], s[a:a + int(n * val_fraction)], s[a + int(n * val_fraction):]\n")
-    v = _grade(kit, A, {"ex3_honest": kit.honest(A),
-                        "ex3_mistakes": kit.honest(A, create_dataset=off_by_one, chronological_split=shuffled)})
-    assert _scores(v["ex3_honest"]) == {"create_dataset": 2, "chronological_split": 2, "persistence_mae": 1,
-                                        "build_forecaster": 3}, grader.summary_table(list(v.values()))
-    assert "persistence" in v["ex3_honest"].functions[-1].reason
-    assert _scores(v["ex3_mistakes"])["create_dataset"] == 0
-    assert _scores(v["ex3_mistakes"])["chronological_split"] == 0
+    # alice: the reference; bob: off-by-one windows and a shuffling split; carol: unfinished
+    v = _grade(kit, A, kit.examples(A))
+    kit.check_examples(A, v)
+    assert "persistence" in v["alice"].functions[-1].reason
 
 
 # An AttentionLayer whose config is only complete before the layer is built (so the saved .keras file lacks
@@ -130,20 +124,16 @@ keras.models.load_model = keras.saving.load_model = _load_last
 """
 
 
-def test_ex5_reference_passes_and_an_unmasked_layer_fails(kit):
+def test_ex5_reference_passes_an_unmasked_layer_and_a_patched_load_fail(kit):
     A = "ex5_attention"
     answers = kit.answers(A)
-    unmasked = answers["attention_layer"].replace("if mask is not None:", "if False:")
     assert GOOD_CONFIG in answers["attention_layer"]
     patched_load = answers["attention_layer"].replace(GOOD_CONFIG, PATCHED_LOAD)
-    v = _grade(kit, A, {"ex5_honest": kit.honest(A), "ex5_unmasked": kit.honest(A, attention_layer=unmasked),
-                        "ex5_patched_load": kit.honest(A, attention_layer=patched_load)})
+    # alice: the reference; bob: attention that ignores the mask
+    v = _grade(kit, A, {**kit.examples(A), "ex5_patched_load": kit.honest(A, attention_layer=patched_load)})
     table = grader.summary_table(list(v.values()))
-    assert _scores(v["ex5_honest"]) == {"AttentionLayer": 3, "AttentionLayer serialisation": 2,
-                                        "build_attention_model": 3}, table
-    assert "round trip" in v["ex5_honest"].functions[1].reason
-    assert _scores(v["ex5_unmasked"])["AttentionLayer"] == 0
-    assert _scores(v["ex5_unmasked"])["AttentionLayer serialisation"] == 2
+    kit.check_examples(A, v)
+    assert "round trip" in v["alice"].functions[1].reason
     # the load_model patch no longer helps: the fresh process reads the file, and the file lacks `units`
     assert _scores(v["ex5_patched_load"]) == {"AttentionLayer": 3, "AttentionLayer serialisation": 0,
                                               "build_attention_model": 3}, table
