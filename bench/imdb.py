@@ -157,9 +157,6 @@ def main(argv=None):
     t0 = time.perf_counter()
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = load_imdb(validation_split=0.2, seed=cfg.seed,
                                                                      subset=args.subset)
-    import re
-    clean = lambda texts: np.array([re.sub("[\x80-\x9f]", " ", t) for t in texts], dtype=object)  # noqa: E731
-    x_train, x_val, x_test = clean(x_train), clean(x_val), clean(x_test)
     data = {}
     for name, vocab_size in (("course", 10_000), ("keras-example", 20_000)):
         vec = make_word_vectorizer(x_train, max_tokens=vocab_size, sequence_length=None)
