@@ -14,12 +14,31 @@ from __future__ import annotations
 import os
 import platform
 import random
+import re
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+# A learner who sets TF_CPP_MIN_LOG_LEVEL below 3 (for example to 0) sees all of TensorFlow's start-up messages.
+USER_TF_LOG_LEVEL = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
 # TensorFlow reads this when it is first imported, so it is set as soon as course_utils is imported.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# Lines TensorFlow's C++ core writes to fd 2 while it loads, before its log level applies. They depend on the CPU
+# (oneDNN is on by default only with AVX-512/AMX) and say nothing a CPU-only learner can act on.
+_CPU_STARTUP_LINES = (
+    r"All log messages before absl::InitializeLog\(\) is called are written to STDERR",
+    r"oneDNN custom operations are on",
+    r"cpu_feature_guard\.cc",
+    r"To enable the following instructions: .* rebuild TensorFlow",
+)
+# Messages about CUDA: noise without an NVIDIA driver, the reason a GPU did not load with one (then kept).
+_CUDA_STARTUP_LINES = (
+    r"cudart_stub\.cc", r"Could not find cuda drivers", r"failed call to cuInit",
+    r"Unable to register cu(DNN|FFT|BLAS) factory", r"computation_placer", r"TF-TRT Warning",
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = PROJECT_ROOT / "data" / "cache"
@@ -83,22 +102,83 @@ class Config:
         import tensorflow as tf
 
         gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
+        gpu_text = ", ".join(gpus) if gpus else "none"
+        if not gpus and nvidia_driver_present():
+            gpu_text += " (an NVIDIA driver is installed: rerun with TF_CPP_MIN_LOG_LEVEL=0 to see why)"
         lines = [
             f"mode        {self.mode} (set COURSE_MODE=quick or full)",
             f"seed        {self.seed}",
             f"python      {platform.python_version()} on {platform.system()} {platform.machine()}",
             f"tensorflow  {tf.__version__}   keras {keras.__version__}   numpy {np.__version__}",
-            f"devices     {os.cpu_count()} CPU cores; GPUs: {', '.join(gpus) if gpus else 'none'}",
-            f"data        {' -> '.join(str(d) for d in self.data_dirs)}",
+            f"devices     {os.cpu_count()} CPU cores; GPUs: {gpu_text}",
+            f"data        {' -> '.join(display_path(d) for d in self.data_dirs)}",
         ]
         return "\n".join(lines)
 
 
+def display_path(path: Path) -> str:
+    """A data folder as a reader should see it: relative to the project or home, else ``$COURSE_DATA_DIR``."""
+    path = Path(path)
+    for base, label in ((PROJECT_ROOT, ""), (Path.home(), "~/")):
+        try:
+            return label + str(path.resolve().relative_to(base.resolve()))
+        except ValueError:
+            pass
+    if os.environ.get("COURSE_DATA_DIR") and path == Path(os.environ["COURSE_DATA_DIR"]).expanduser():
+        return f"$COURSE_DATA_DIR (a folder named {path.name!r})"
+    return str(path)
+
+
+def nvidia_driver_present() -> bool:
+    """Whether this machine has an NVIDIA driver, i.e. whether a missing GPU is worth explaining."""
+    return os.path.exists("/proc/driver/nvidia/version") or shutil.which("nvidia-smi") is not None
+
+
+def startup_noise_pattern() -> re.Pattern | None:
+    """The start-up lines to drop, or None when the learner asked to see them (TF_CPP_MIN_LOG_LEVEL below 3)."""
+    if USER_TF_LOG_LEVEL is not None and USER_TF_LOG_LEVEL.strip() != "3":
+        return None
+    lines = _CPU_STARTUP_LINES + (() if nvidia_driver_present() else _CUDA_STARTUP_LINES)
+    return re.compile("|".join(lines))
+
+
+def import_tensorflow():
+    """Import TensorFlow with fd 2 captured for the import only; pass on every line that is not known noise.
+
+    TensorFlow's C++ core prints its start-up lines before its log level applies, straight to file descriptor 2,
+    so neither ``TF_CPP_MIN_LOG_LEVEL`` nor Python's ``sys.stderr`` can stop them. Anything else printed during
+    the import (a real warning or error) is written to ``sys.stderr`` unchanged; later messages are untouched.
+    """
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    noise = startup_noise_pattern()
+    if noise is None:
+        import tensorflow as tf
+        return tf
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow as tf
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+            captured.seek(0)
+            text = captured.read().decode("utf-8", errors="replace")
+            kept = [line for line in text.splitlines(keepends=True) if line.strip() and not noise.search(line)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+    return tf
+
+
 def quiet_tensorflow() -> None:
-    """Silence TensorFlow's informational logs (its C++ logs are quieted at import)."""
+    """Import TensorFlow without its start-up noise and silence its informational logs."""
     import logging
 
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     tf.get_logger().setLevel(logging.ERROR)
     try:
