@@ -17,8 +17,8 @@ import textwrap
 import psutil
 import pytest
 
-from autograder import grader, sandbox
-from autograder.course import REPO_ROOT
+from autograder import cells, grader, reports, sandbox
+from autograder.nbgrader_course import REPO_ROOT
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning", "ignore::DeprecationWarning")
@@ -179,20 +179,20 @@ def attacks(kit) -> dict[str, tuple[object, float, str]]:
     # edited test cells: nbgrader restores them from the gradebook, and they never decide the verdict
     edited = honest(A)
     for cell in edited["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade"):
+        if cells.meta(cell).get("grade"):
             cell["source"] = "print('PASSED')"
     subs["edited_test_cells"] = (edited, FULL, "")
     edited_wrong = honest(A, **lstm("return h_prev, c_prev"))
     for cell in edited_wrong["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "test_lstm_step":
+        if cells.grade_id(cell) == "test_lstm_step":
             cell["source"] = "pass"
     subs["edited_test_cells_wrong"] = (edited_wrong, FULL - 2, "mismatch")
     deleted = honest(A)
     deleted["cells"] = [c for c in deleted["cells"]
-                        if c["metadata"].get("nbgrader", {}).get("grade_id") not in ("test_gru_step", "test_rnn_bptt")]
+                        if cells.grade_id(c) not in ("test_gru_step", "test_rnn_bptt")]
     subs["deleted_test_cells"] = (deleted, FULL, "")
     dup = honest(A)
-    idx = next(i for i, c in enumerate(dup["cells"]) if c["metadata"].get("nbgrader", {}).get("grade_id") == "gru_step")
+    idx = next(i for i, c in enumerate(dup["cells"]) if cells.grade_id(c) == "gru_step")
     copy_cell = json.loads(json.dumps(dup["cells"][idx]))
     copy_cell["id"] = "dup-of-gru"
     copy_cell["source"] = "def gru_step(*args):\n    return None\n"
@@ -203,13 +203,12 @@ def attacks(kit) -> dict[str, tuple[object, float, str]]:
     subs["empty_file"] = ("", 0.0, "empty")
     other = honest(A)
     for cell in other["cells"]:
-        meta = cell["metadata"].get("nbgrader")
-        if meta:
-            meta["grade_id"] = "other_" + meta["grade_id"]
+        if cells.grade_id(cell):
+            cells.meta(cell)["grade_id"] = "other_" + cells.grade_id(cell)
     subs["other_assignment"] = (other, 0.0, "not a notebook of ex1_rnn_cells")
     nul = honest(A)
     for cell in nul["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "rnn_step":
+        if cells.grade_id(cell) == "rnn_step":
             cell["source"] += "\n# \x00 a null byte"
     subs["null_bytes"] = (nul, 0.0, "null bytes")
     return subs
@@ -265,7 +264,7 @@ def test_expected_score_and_reason(batch, kit, student):
                         "(recorded in the sandbox's isolation note)")
     _, expected, fragment = batch["subs"][student]
     v = batch["verdicts"][student]
-    assert v.score == expected, grader.summary_table([v])
+    assert v.score == expected, reports.summary_table([v])
     if fragment:
         reasons = " | ".join(f.reason for f in v.functions if not f.passed)
         assert fragment in reasons, reasons

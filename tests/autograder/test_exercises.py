@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import grader
+from autograder import grader, reports, stages
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning", "ignore::DeprecationWarning")
 
@@ -131,11 +131,11 @@ def test_ex5_reference_passes_an_unmasked_layer_and_a_patched_load_fail(kit):
     patched_load = answers["attention_layer"].replace(GOOD_CONFIG, PATCHED_LOAD)
     # alice: the reference; bob: attention that ignores the mask
     v = _grade(kit, A, {**kit.examples(A), "ex5_patched_load": kit.honest(A, attention_layer=patched_load)})
-    table = grader.summary_table(list(v.values()))
+    table = reports.summary_table(list(v.values()))
     kit.check_examples(A, v)
     assert "round trip" in v["alice"].functions[1].reason
     # the load_model patch no longer helps: the fresh process reads the file, and the file lacks `units`
     assert _scores(v["ex5_patched_load"]) == {"AttentionLayer": 3, "AttentionLayer serialisation": 0,
                                               "build_attention_model": 3}, table
     reason = v["ex5_patched_load"].functions[1].reason
-    assert grader.AFTER_RELOAD in reason and "shape" in reason, reason
+    assert stages.AFTER_RELOAD in reason and "shape" in reason, reason
