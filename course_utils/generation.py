@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
 
 import numpy as np
 
@@ -260,10 +259,3 @@ def distinct_ngrams(text: str, n: int = 2, ignore: str = "，。\n") -> float:
     chars = "".join(c for c in text if c not in ignore)
     grams = [chars[i:i + n] for i in range(len(chars) - n + 1)]
     return len(set(grams)) / len(grams) if grams else 0.0
-
-
-def timed(fn: Callable, *args, **kwargs):
-    """``(result, seconds)`` for one call, measured with ``time.perf_counter``."""
-    start = time.perf_counter()
-    result = fn(*args, **kwargs)
-    return result, time.perf_counter() - start

@@ -106,6 +106,3 @@ class Standardizer:
     def inverse_transform(self, x, column=None):
         """Undo :meth:`transform`: back to the original units."""
         return self._apply(x, lambda v, m, s: v * s + m, column)
-
-    def fit_transform(self, train):
-        return self.fit(train).transform(train)
