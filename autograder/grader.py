@@ -25,7 +25,7 @@ from autograder import nbgrader_hooks, sandbox, stages
 from autograder.compare import Mismatch, reference_judge
 from autograder.nbgrader_course import Course
 from autograder.notebook import InvalidNotebook, extract_solutions, load_json_notebook, source_info
-from autograder.protocol import CaseError, ProtocolError
+from autograder.protocol import SIGNATURE_ERROR, CaseError, ProtocolError, progress_note
 from autograder.references import Prepared, prepare
 from autograder.reports import write_reports
 from autograder.task import Task
@@ -39,6 +39,8 @@ def error_reason(err: CaseError, case_no: int, limits: sandbox.Limits) -> str:
         reason = f"out of memory: MemoryError under the {limits.memory_mb} MiB limit (hidden case {case_no})"
     elif etype == "NotImplementedError":
         reason = "not implemented yet (raises NotImplementedError)"
+    elif etype == SIGNATURE_ERROR:
+        reason = f"wrong signature: {msg}"
     else:
         reason = f"crashed: hidden case {case_no} raised {etype}: {msg}" + (f" at {where}" if where else "")
     return f"{reason} ({stages.AFTER_RELOAD})" if err.after_reload else reason
@@ -51,7 +53,8 @@ def judge_function(prep: Prepared, task: Task, solutions: dict[str, str | None],
         return False, f"solution cell '{task.solution_cell}' is missing from the submission (or is not a code cell)"
     assert res is not None
     if res.status != "ok":
-        return False, res.detail
+        where = progress_note(res.progress) if res.status in ("timeout", "oom") else ""
+        return False, f"{res.detail}, {where}" if where else res.detail
     run = res.run
     own = [e for e in run.cell_errors if e.cell == task.solution_cell]
     if run.missing:

@@ -5,6 +5,12 @@ how values travel (plain JSON, no pickle).
                            "requires", "tensorflow", "seed"}
   result.json  RunResult  {"cell_errors": [{"cell", "type", "message", "where"}], "missing": bool,
                            "cases": [{"ok": value} | {"error": {"type", "message", "where"}}], "seconds": float}
+  progress.txt            "cells" while the preamble and cells run, then "case N" while case N runs: where a run
+                          that was killed (time, memory) had got to
+
+The function is called with the case's ``args`` positionally, in the order the parent wrote them (the released
+notebook's parameter order): a learner may name the parameters differently or take ``*args``. A call whose
+arguments do not fit the function's signature fails with a :data:`SIGNATURE_ERROR` that says so.
 
 A value is JSON with markers for what JSON lacks: arrays {"__ndarray__": dtype, "shape": [...], "data": [...]},
 numpy scalars {"__npscalar__": dtype, "value": x}, tuples {"__tuple__": [...]}, lists {"__list__": [...]}, dicts
@@ -24,6 +30,10 @@ MAX_ELEMENTS = 5_000_000     # the largest array a child sends back
 MAX_DEPTH = 20               # nesting of tuples, lists and dicts in one value
 ALLOWED_DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64",
                   "uint8", "uint16", "uint32", "uint64", "bool")
+
+
+PROGRESS_FILE = "progress.txt"
+SIGNATURE_ERROR = "SignatureMismatch"
 
 
 class ProtocolError(ValueError):
@@ -153,6 +163,16 @@ def _case(obj) -> CaseResult:
     if "ok" in obj:
         return CaseResult(ok=obj["ok"])
     return CaseResult(error=CaseError(**_strings(obj["error"], ("type", "message"), ("where",))))
+
+
+def progress_note(text: str | None) -> str:
+    """Where a killed run had got to, from the child's progress file, as words for the learner ("" if unknown)."""
+    text = (text or "").strip()
+    if text == "cells":
+        return "while the solution cells ran (code at the top level of a cell), before any function was called"
+    if text.startswith("case ") and text[5:].isdigit():
+        return f"in hidden case {int(text[5:])}"
+    return ""
 
 
 # ---------------------------------------------------------------------------------------------------------

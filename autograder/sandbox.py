@@ -34,11 +34,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from autograder.protocol import Job, ProtocolError, RunResult
+from autograder.protocol import PROGRESS_FILE, Job, ProtocolError, RunResult
 
 CHILD_SCRIPT = Path(__file__).with_name("sandbox_child.py")
 PROTOCOL_SOURCE = Path(__file__).with_name("protocol.py")
-OWN_FILES = ("child.py", "protocol.py", "job.json", "result.json")   # names a carried file may not take
+OWN_FILES = ("child.py", "protocol.py", "job.json", "result.json", PROGRESS_FILE)   # not for carried files
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_UID_BASE = 64000  # uid 64000 + slot; no passwd entry needed
 MAX_RESULT_BYTES = 64 * 2**20
@@ -61,6 +61,8 @@ class SandboxResult:
     run: RunResult | None = None    # what the child reported (strictly parsed, still untrusted)
     returncode: int | None = None
     seconds: float = 0.0
+    cpu_seconds: float = 0.0    # CPU time of the sandbox's processes that were waited for
+    progress: str = ""          # the child's progress file: where a killed run had got to (protocol.progress_note)
     stdout: str = ""
     stderr: str = ""
     detail: str = ""            # the reason when status is not "ok"
@@ -318,6 +320,7 @@ def run_job(job: Job, limits: Limits, protect: list[Path] = (), collect: tuple[s
     try:
         _stage(workdir, job, files, slot)
         result = _spawn(_command(workdir, new_root, list(protect), slot), workdir, limits)
+        result.progress = _read_progress(workdir)
         for name in collect:
             data, why = _read_collected(workdir, name)
             if data is None:
@@ -356,18 +359,26 @@ def _spawn(cmd: list[str], workdir: str, limits: Limits) -> SandboxResult:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=workdir, env=_environment(workdir), stdin=subprocess.DEVNULL,
                                 stdout=stdout_f, stderr=stderr_f, preexec_fn=_preexec(limits), close_fds=True)
-        status = "ok"
-        try:
-            proc.wait(timeout=limits.wall_s)
-        except subprocess.TimeoutExpired:
-            status = "timeout"
-            _kill_group(proc)
-            proc.wait()
+        status, rusage = "ok", None
+        delay = 0.002
+        while rusage is None:   # wait4, not Popen.wait: its CPU time tells a CPU-limit kill from a crash
+            pid, wstatus, rusage = os.wait4(proc.pid, os.WNOHANG)
+            if not pid:
+                rusage = None
+                if time.perf_counter() - started >= limits.wall_s:
+                    status = "timeout"
+                    _kill_group(proc)
+                    _, wstatus, rusage = os.wait4(proc.pid, 0)
+                else:
+                    time.sleep(delay)
+                    delay = min(2 * delay, 0.05)
+        proc.returncode = os.waitstatus_to_exitcode(wstatus)
         seconds = time.perf_counter() - started
         _kill_group(proc)  # anything left in the process group (the PID namespace already took the rest)
         stdout_f.seek(0)
         stderr_f.seek(0)
         return SandboxResult(status=status, returncode=proc.returncode, seconds=seconds,
+                             cpu_seconds=rusage.ru_utime + rusage.ru_stime,
                              stdout=stdout_f.read(MAX_LOG_BYTES).decode("utf-8", "replace"),
                              stderr=stderr_f.read(MAX_LOG_BYTES).decode("utf-8", "replace"),
                              isolation=isolation_mode(), limits=limits)
@@ -379,6 +390,10 @@ def _classify_exit(result: SandboxResult, limits: Limits) -> tuple[str, str]:
     if result.status == "timeout":
         return "timeout", f"timeout: no result within {limits.wall_s:g} s (wall clock)"
     rc = result.returncode
+    if rc != 0 and result.cpu_seconds >= limits.cpu_s - 0.1:
+        # the CPU limit's signal; under unshare it may reach us as a plain exit status (util-linux 2.38 exits 1
+        # when it cannot re-raise the child's SIGXCPU)
+        return "timeout", f"timeout: CPU limit of {limits.cpu_s} s exceeded"
     if rc is None or not (rc < 0 or (rc > 128 and isolation_mode() != "limits")):
         return "ok", ""
     signum = -rc if rc < 0 else rc - 128
@@ -410,6 +425,18 @@ def _read_result(workdir: str, limits: Limits, result: SandboxResult) -> tuple[s
         return "bad_result", f"crashed: unreadable result ({exc})", None
     except ProtocolError as exc:
         return "bad_result", f"crashed: {exc}", None
+
+
+def _read_progress(workdir: str) -> str:
+    """The first bytes of the child's progress file, if it is a regular file (anything else: "")."""
+    try:
+        fd = os.open(os.path.join(workdir, PROGRESS_FILE), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return ""
+    try:
+        return os.read(fd, 64).decode("ascii", "replace") if stat.S_ISREG(os.fstat(fd).st_mode) else ""
+    finally:
+        os.close(fd)
 
 
 def _looks_like_oom(stderr: str) -> bool:

@@ -6,6 +6,7 @@ environment. It cannot import the course repository (the repository is not visib
 executes ``protocol.py`` as source: ``job.json`` in, ``result.json`` out, as that module describes. Nothing here is
 trusted by the grader: the parent re-checks everything it reads back.
 """
+import inspect
 import json
 import os
 import sys
@@ -24,6 +25,31 @@ def load_protocol():
     with open(module.__file__, encoding="utf-8") as f:
         exec(compile(f.read(), module.__file__, "exec"), module.__dict__)
     return module
+
+
+class SignatureMismatch(TypeError):
+    """The hidden inputs do not fit the learner's function's parameters (protocol.SIGNATURE_ERROR)."""
+
+
+def call(fn, name, args):
+    """``fn`` called with the values of ``args`` positionally (the notebook's order, whatever the names)."""
+    values = list(args.values())
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):      # no signature to check (e.g. some builtins): just call
+        signature = None
+    if signature is not None:
+        try:
+            signature.bind(*values)
+        except TypeError:
+            raise SignatureMismatch(f"{name} takes {len(values)} arguments in the order ({', '.join(args)}); "
+                                    f"yours is defined as {name}{signature}") from None
+    return fn(*values)
+
+
+def progress(P, text):
+    with open(P.PROGRESS_FILE, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 def describe(exc):
@@ -72,6 +98,7 @@ def main():
     np.random.seed(job.seed)
 
     ns = {"__name__": "__submission__", "__builtins__": __builtins__}
+    progress(P, "cells")
     exec(compile(job.preamble, "<preamble>", "exec"), ns)
     for cell in job.cells:
         try:
@@ -90,12 +117,13 @@ def main():
         exec(compile(job.harness, "<harness>", "exec"), hns)
         run = hns["run"]
     if not out.missing:
-        for payload in job.cases:
+        for i, payload in enumerate(job.cases, 1):
+            progress(P, f"case {i}")
             try:
                 if run is not None:
                     value = run(ns, P.decode(payload))
                 else:
-                    value = ns[job.function](**P.decode(payload)["args"])
+                    value = call(ns[job.function], job.function, P.decode(payload)["args"])
                 out.cases.append(P.CaseResult(ok=P.encode(value)))
             except BaseException as exc:  # noqa: BLE001
                 if isinstance(exc, KeyboardInterrupt):

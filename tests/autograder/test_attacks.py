@@ -3,7 +3,9 @@
 All submissions are graded in ONE batch (``--jobs 2``) so the suite also shows that a timeout, a crash, a memory
 bomb or an unreadable notebook never stops the others. ex1 has 12 points: rnn_step 2, rnn_forward 2,
 lstm_step 2, gru_step 2, rnn_bptt 4. Attacks target lstm_step or gru_step, which no other function calls, so the
-expected total is exact.
+expected total is exact (code at the top level of gru_step's cell also runs for rnn_bptt, whose cells include it).
+The fair-verdict cases: the grader calls functions positionally (parameters may be named differently, or be
+``*args``), says in words when the arguments do not fit, and says when a limit was hit before any function ran.
 """
 from __future__ import annotations
 
@@ -173,6 +175,17 @@ def attacks(kit) -> dict[str, tuple[object, float, str]]:
         "stderr_warnings": (honest(A, **gru(
             f"import sys, warnings\nwarnings.warn('this is only a warning')\n"
             f"print('some noise on stderr', file=sys.stderr)\nreturn _gru_ok({GRU_ARGS})")), FULL, ""),
+        "renamed_parameters": (honest(A, gru_step=GRU_OK + (
+            "\ndef gru_step(x, h, Wz, Wr, Wc, bz, br, bc):\n    return _gru_ok(x, h, Wz, Wr, Wc, bz, br, bc)\n")),
+            FULL, ""),
+        "star_args_wrapper": (honest(A, gru_step=GRU_OK + "\ndef gru_step(*args):\n    return _gru_ok(*args)\n"),
+                              FULL, ""),
+        "wrong_arity": (honest(A, lstm_step="def lstm_step(x_t, h_prev):\n    return h_prev, h_prev\n"), FULL - 2,
+                        "wrong signature: lstm_step takes 11 arguments in the order (x_t, h_prev, c_prev, W_f, W_i, "
+                        "W_C, W_o, b_f, b_i, b_C, b_o); yours is defined as lstm_step(x_t, h_prev)"),
+        "slow_top_level_code": (honest(A, **gru(f"return _gru_ok({GRU_ARGS})", "import time\ntime.sleep(10_000)\n")),
+                                FULL - 6, f"timeout: no result within {TIME_LIMIT:g} s (wall clock), while the "
+                                "solution cells ran (code at the top level of a cell), before any function was called"),
         "solution_cell_syntax_error": (honest(A, **{"lstm_step": "def lstm_step(:\n    pass\n"}), FULL - 2,
                                        "not defined"),
     }
@@ -248,7 +261,8 @@ EXPECTED = [
     "honest", "wrong_answer", "monkeypatch_allclose", "always_true_eq", "ndarray_subclass", "read_hidden",
     "read_anywhere",
     "write_instructor_files", "fake_passed", "sys_exit", "os_exit", "segfault", "infinite_loop", "sleep_forever",
-    "memory_bomb", "spawn_loop", "network", "stderr_warnings", "solution_cell_syntax_error", "edited_test_cells",
+    "memory_bomb", "spawn_loop", "network", "stderr_warnings", "renamed_parameters", "star_args_wrapper",
+    "wrong_arity", "slow_top_level_code", "solution_cell_syntax_error", "edited_test_cells",
     "edited_test_cells_wrong", "deleted_test_cells", "duplicate_cell_ids", "invalid_json", "empty_file",
     "other_assignment", "null_bytes",
 ]

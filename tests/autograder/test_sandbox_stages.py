@@ -7,6 +7,7 @@ import pytest
 from autograder import grader, references, sandbox, stages
 from autograder.protocol import CaseError, CaseResult, Cell, CellError, Job, RunResult, encode_dict, encode_input
 from autograder.sandbox import Limits
+from autograder.task import Task
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning", "ignore::DeprecationWarning")
 
@@ -112,3 +113,18 @@ def test_ex3_numpy_tasks_skip_keras_but_fall_back_to_the_full_setup(kit):
     assert res.limits.memory_mb >= 4096
     ok, reason = grader.judge_function(prep, task, uses_keras, res)
     assert ok, reason
+
+
+@pytest.mark.parametrize("where,code,note", [
+    ("top level", "while True:\n    pass\ndef f():\n    return 1\n",
+     "while the solution cells ran (code at the top level of a cell), before any function was called"),
+    ("in the call", "def f():\n    while True:\n        pass\n", "in hidden case 1"),
+])
+def test_cpu_limit_is_a_timeout_and_says_where(where, code, note):
+    """The CPU limit's kill is a timeout, not "the process ended (exit status 1)" (as unshare reported it), and the
+    reason says whether any function had been called yet."""
+    res = sandbox.run_job(_job(code), Limits(cpu_s=2, wall_s=30, memory_mb=1024))
+    assert res.status == "timeout" and res.detail == "timeout: CPU limit of 2 s exceeded", (res.detail, res.stderr)
+    task = Task("f", "c", "test_f", lambda rng: ([], None))
+    ok, reason = grader.judge_function(None, task, {"c": code}, res)
+    assert not ok and reason == f"timeout: CPU limit of 2 s exceeded, {note}"
