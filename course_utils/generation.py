@@ -68,7 +68,7 @@ def apply_temperature(probs, temperature) -> np.ndarray:
         np.put_along_axis(out, np.argmax(p, axis=-1)[..., None], 1.0, axis=-1)
         return out
     with np.errstate(divide="ignore"):
-        logits = np.log(p) / t          # log(p)/T used as logits (the original sampled p itself as logits)
+        logits = np.log(p) / t          # log(p)/T used as logits (the Keras 2 version of this course used p itself)
     logits -= logits.max(axis=-1, keepdims=True)  # stable: the largest logit becomes 0
     weights = np.exp(logits)
     return weights / weights.sum(axis=-1, keepdims=True)
