@@ -4,7 +4,8 @@ Layers (each one is tested by tests/autograder/test_attacks.py):
 
 * resource limits (``setrlimit`` in the child before exec): CPU seconds, address space (memory), file size,
   number of processes of the sandbox user, no core dumps; plus a wall-clock timeout enforced by the parent;
-* a private working folder (``mkdtemp``, mode 0700) holding only the child script and the job;
+* a private working folder (``mkdtemp``, mode 0700) holding only the child script, the protocol it reads as
+  source and the job;
 * a scrubbed environment (``env -i`` style: a fixed PATH, HOME and TMPDIR in the working folder, no secrets);
 * when running as root on Linux with ``unshare``, ``setpriv`` and ``chroot``: new network namespace (no network at
   all), new PID namespace (every process the submission starts dies with it), and a new mount namespace in which
