@@ -12,8 +12,9 @@ import shutil
 import time
 from pathlib import Path
 
-from autograder import grader, sandbox
-from autograder.course import DEFAULT_COURSE, EXAMPLES_DIR, REPO_ROOT, Course
+from autograder import grader, reports, sandbox
+from autograder.nbgrader_course import DEFAULT_COURSE, EXAMPLES_DIR, REPO_ROOT, Course
+from autograder.verdicts import SubmissionVerdict
 
 
 def make_course_copy(dest: Path) -> Course:
@@ -26,7 +27,7 @@ def make_course_copy(dest: Path) -> Course:
     return Course(dest)
 
 
-def expected_mismatches(assignment: str, verdicts: list[grader.SubmissionVerdict]) -> list[str]:
+def expected_mismatches(assignment: str, verdicts: list[SubmissionVerdict]) -> list[str]:
     """Differences between the verdicts and ``examples/expected.json`` (scores per function) for ``assignment``."""
     path = EXAMPLES_DIR / "expected.json"
     expected = json.loads(path.read_text()).get(assignment, {}) if path.is_file() else {}
@@ -62,7 +63,7 @@ def run_demo(jobs: int = 2, workdir: Path | None = None, assignments: list[str] 
         verdicts = grader.grade_assignment(course, a, jobs=jobs)
         print(f"\n== {a}: {len(verdicts)} example submission(s), graded in {time.perf_counter() - t:.1f} s "
               f"(--jobs {jobs})")
-        print(grader.summary_table(verdicts))
+        print(reports.summary_table(verdicts))
         wrong = expected_mismatches(a, verdicts)
         mismatches += [f"{a} / {w}" for w in wrong]
         print("expected scores (examples/expected.json): " + ("all match" if not wrong else "; ".join(wrong)))

@@ -20,6 +20,8 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Igno
                                     NbGraderPreprocessor, SaveAutoGrades)
 from traitlets.config import Config
 
+from autograder import cells
+
 _VERDICTS: dict[tuple[str, str], object] = {}
 _LOCK = threading.Lock()
 PREFIX = "autograder: "
@@ -36,13 +38,12 @@ class SandboxVerdict(NbGraderPreprocessor):
         verdict = _VERDICTS[_key(resources)]
         by_cell = {f.test_cell: f for f in verdict.functions}
         for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type != "code":
                 continue
             cell.outputs = []
-            if not (meta.get("grade") and not meta.get("solution")):
+            if cells.role(cell) != "test":
                 continue
-            fv = by_cell.get(meta.get("grade_id"))
+            fv = by_cell.get(cells.grade_id(cell))
             if fv is None:
                 cell.outputs = [new_output("error", ename="AutograderVerdict",
                                            evalue="no hidden check is defined for this cell",

@@ -8,11 +8,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import cells
+from autograder.cells import InvalidNotebook
+
 MAX_NOTEBOOK_BYTES = 20 * 2**20
-
-
-class InvalidNotebook(Exception):
-    """The file cannot be graded; the message is the reason recorded in the gradebook and the report."""
 
 
 @dataclass
@@ -25,25 +24,6 @@ class SourceInfo:
     manual_cells: dict[str, float]                 # manually graded cells (written answers) -> points
     all_ids: set[str] = field(default_factory=set)
     setup_code: str = ""                           # the locked setup cells (imports) the solutions rely on
-
-
-def _source(cell: dict) -> str:
-    src = cell.get("source", "")
-    if isinstance(src, list):
-        if not all(isinstance(s, str) for s in src):
-            raise InvalidNotebook("a cell's source is not text")
-        return "".join(src)
-    if not isinstance(src, str):
-        raise InvalidNotebook("a cell's source is not text")
-    return src
-
-
-def _nbgrader_meta(cell: dict) -> dict:
-    meta = cell.get("metadata")
-    if not isinstance(meta, dict):
-        return {}
-    nbg = meta.get("nbgrader")
-    return nbg if isinstance(nbg, dict) else {}
 
 
 def load_json_notebook(path: Path) -> dict:
@@ -75,31 +55,30 @@ def load_json_notebook(path: Path) -> dict:
     for i, cell in enumerate(nb["cells"]):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
             raise InvalidNotebook(f"cell {i + 1} is not a valid notebook cell")
-        src = _source(cell)
+        src = cells.source(cell)
         if "\x00" in src:
             raise InvalidNotebook(f"cell {i + 1} contains null bytes")
     return nb
 
 
 def source_info(assignment: str, source_notebook: Path) -> SourceInfo:
+    """The grading structure of a source notebook: solution cells, test cells with points, manual cells, setup."""
     nb = load_json_notebook(source_notebook)
     sol, tests, manual, ids, setup = [], {}, {}, set(), []
     for cell in nb["cells"]:
-        meta = _nbgrader_meta(cell)
-        gid = meta.get("grade_id")
+        gid = cells.grade_id(cell)
         if not gid:
             continue
         ids.add(gid)
-        if cell["cell_type"] == "code" and meta.get("locked") and not meta.get("grade") and not meta.get("solution"):
-            setup.append(_source(cell))
-        if meta.get("solution") and cell["cell_type"] == "code" and not meta.get("grade"):
+        kind = cells.role(cell)
+        if kind == "setup":
+            setup.append(cells.source(cell))
+        elif kind == "solution":
             sol.append(gid)  # manually graded code answers (solution + grade) are never executed by the grader
-        if meta.get("grade"):
-            points = float(meta.get("points", 0))
-            if cell["cell_type"] == "code" and not meta.get("solution"):
-                tests[gid] = points
-            else:
-                manual[gid] = points
+        elif kind == "test":
+            tests[gid] = float(cells.meta(cell).get("points", 0))
+        elif kind == "manual":
+            manual[gid] = float(cells.meta(cell).get("points", 0))
     return SourceInfo(assignment, sol, tests, manual, ids, "\n\n".join(setup) + "\n")
 
 
@@ -107,8 +86,8 @@ def graded_cells(nb: dict) -> dict[str, dict]:
     """First cell carrying each grade_id (nbgrader's DeduplicateIds keeps the first and strips the rest)."""
     seen: dict[str, dict] = {}
     for cell in nb["cells"]:
-        gid = _nbgrader_meta(cell).get("grade_id")
-        if isinstance(gid, str) and gid and gid not in seen:
+        gid = cells.grade_id(cell)
+        if gid and gid not in seen:
             seen[gid] = cell
     return seen
 
@@ -119,20 +98,20 @@ def extract_solutions(nb: dict, info: SourceInfo, known_ids: dict[str, set[str]]
     Raises InvalidNotebook when none of the assignment's cells are present (e.g. another assignment's
     notebook, or a notebook whose nbgrader metadata was stripped).
     """
-    cells = graded_cells(nb)
-    if not (set(cells) & info.all_ids):
+    graded = graded_cells(nb)
+    if not (set(graded) & info.all_ids):
         other = ""
         for name, ids in (known_ids or {}).items():
-            if name != info.assignment and set(cells) & ids:
+            if name != info.assignment and set(graded) & ids:
                 other = f"; it looks like the notebook of {name}"
                 break
         raise InvalidNotebook(f"this is not a notebook of {info.assignment}: none of its graded cells are "
                               f"present{other}")
     out: dict[str, str | None] = {}
     for gid in info.solution_cells:
-        cell = cells.get(gid)
+        cell = graded.get(gid)
         if cell is None or cell.get("cell_type") != "code":
             out[gid] = None
         else:
-            out[gid] = _source(cell)
+            out[gid] = cells.source(cell)
     return out

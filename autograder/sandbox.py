@@ -4,7 +4,8 @@ Layers (each one is tested by tests/autograder/test_attacks.py):
 
 * resource limits (``setrlimit`` in the child before exec): CPU seconds, address space (memory), file size,
   number of processes of the sandbox user, no core dumps; plus a wall-clock timeout enforced by the parent;
-* a private working folder (``mkdtemp``, mode 0700) holding only the child script and the job;
+* a private working folder (``mkdtemp``, mode 0700) holding only the child script, the protocol it reads as
+  source and the job;
 * a scrubbed environment (``env -i`` style: a fixed PATH, HOME and TMPDIR in the working folder, no secrets);
 * when running as root on Linux with ``unshare``, ``setpriv`` and ``chroot``: new network namespace (no network at
   all), new PID namespace (every process the submission starts dies with it), and a new mount namespace in which
@@ -34,7 +35,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-CHILD_SCRIPT = Path(__file__).with_name("_child.py")
+from autograder.protocol import PROGRESS_FILE, Job, ProtocolError, RunResult
+
+CHILD_SCRIPT = Path(__file__).with_name("sandbox_child.py")
+PROTOCOL_SOURCE = Path(__file__).with_name("protocol.py")
+OWN_FILES = ("child.py", "protocol.py", "job.json", "result.json", PROGRESS_FILE)   # not for carried files
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_UID_BASE = 64000  # uid 64000 + slot; no passwd entry needed
 MAX_RESULT_BYTES = 64 * 2**20
@@ -53,15 +58,20 @@ class Limits:
 
 @dataclass
 class SandboxResult:
-    status: str                 # "ok" | "timeout" | "crashed" | "no_result" | "bad_result"
-    data: dict | None = None    # the child's result.json (untrusted, already parsed)
+    status: str                 # "ok" | "timeout" | "crashed" | "oom" | "no_result" | "bad_result"
+    run: RunResult | None = None    # what the child reported (strictly parsed, still untrusted)
     returncode: int | None = None
     seconds: float = 0.0
+    cpu_seconds: float = 0.0    # CPU time of the sandbox's processes that were waited for
+    progress: str = ""          # the child's progress file: where a killed run had got to (protocol.progress_note)
     stdout: str = ""
     stderr: str = ""
-    detail: str = ""
+    detail: str = ""            # the reason when status is not "ok"
     isolation: str = ""
-    extra: dict = field(default_factory=dict)
+    limits: Limits | None = None                               # what the run was allowed
+    files: dict[str, bytes] = field(default_factory=dict)      # collected files (see run_job)
+    files_missing: dict[str, str] = field(default_factory=dict)  # collected name -> why it was not collected
+    setup_fallback: tuple[str, ...] = ()  # names that made the grader rerun with the full setup (autograder.stages)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -256,7 +266,7 @@ def _command(workdir: str, new_root: str, protect: list[Path], slot: int, mode: 
 def _check_file_name(name: str) -> str:
     """A carried file lives directly in the working folder: a plain name, no path, not hidden, not ours."""
     if (not isinstance(name, str) or not name or "/" in name or "\\" in name or "\0" in name
-            or name.startswith(".") or name in ("child.py", "job.json", "result.json")):
+            or name.startswith(".") or name in OWN_FILES):
         raise ValueError(f"invalid sandbox file name {name!r}")
     return name
 
@@ -291,15 +301,16 @@ def _read_collected(workdir: str, name: str) -> tuple[bytes | None, str]:
         os.close(fd)
 
 
-def run_job(job: dict, limits: Limits, protect: list[Path] = (), collect: tuple[str, ...] = (),
+def run_job(job: Job, limits: Limits, protect: list[Path] = (), collect: tuple[str, ...] = (),
             files: dict[str, bytes] | None = None) -> SandboxResult:
     """Run the child on ``job`` in a fresh sandbox; never raises for anything the submission does.
 
     ``files``: name -> bytes written into the fresh working folder before the run (owned by the sandbox user);
-    ``collect``: names read back from the working folder after the run into ``result.extra["files"]`` (regular
-    files of at most MAX_CARRY_BYTES only; why a name was not collected is in ``result.extra["files_missing"]``).
-    Together they carry a file from one sandboxed run to a later, fresh one (e.g. a saved model to reload).
-    Names are plain file names (no ``/``, not starting with ``.``); anything else raises ValueError.
+    ``collect``: names read back from the working folder after the run into ``result.files`` (regular files of at
+    most MAX_CARRY_BYTES only; why a name was not collected is in ``result.files_missing``). Together they carry a
+    file from one sandboxed run to a later, fresh one (e.g. a saved model to reload). Names are plain file names
+    (no ``/``, not starting with ``.``); anything else raises ValueError. ``protect``: folders that must not be
+    visible inside the sandbox even where they lie inside a visible one (the course).
     """
     files = dict(files or {})
     for name in [*files, *collect]:
@@ -308,96 +319,125 @@ def run_job(job: dict, limits: Limits, protect: list[Path] = (), collect: tuple[
     workdir = tempfile.mkdtemp(prefix="ag-sandbox-")
     new_root = tempfile.mkdtemp(prefix="ag-root-")   # mount point of the sandbox's root (inside its namespace)
     try:
-        shutil.copyfile(CHILD_SCRIPT, os.path.join(workdir, "child.py"))
-        with open(os.path.join(workdir, "job.json"), "w", encoding="utf-8") as f:
-            json.dump(job, f)
-        for name, data in files.items():
-            with open(os.path.join(workdir, name), "wb") as f:
-                f.write(bytes(data))
-        if isolation_mode() == "root":
-            uid = SANDBOX_UID_BASE + slot
-            for name in ("", "child.py", "job.json", *files):
-                os.chown(os.path.join(workdir, name), uid, uid)
-        os.chmod(workdir, 0o700)
-        stdout_f = tempfile.TemporaryFile()
-        stderr_f = tempfile.TemporaryFile()
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            _command(workdir, new_root, list(protect), slot),
-            cwd=workdir, env=_environment(workdir), stdin=subprocess.DEVNULL,
-            stdout=stdout_f, stderr=stderr_f, preexec_fn=_preexec(limits), close_fds=True,
-        )
-        timed_out = False
-        try:
-            proc.wait(timeout=limits.wall_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc)
-            proc.wait()
-        seconds = time.perf_counter() - started
-        _kill_group(proc)  # anything left in the process group (the PID namespace already took the rest)
-        stdout_f.seek(0)
-        stderr_f.seek(0)
-        result = SandboxResult(status="ok", returncode=proc.returncode, seconds=seconds,
-                               stdout=stdout_f.read(MAX_LOG_BYTES).decode("utf-8", "replace"),
-                               stderr=stderr_f.read(MAX_LOG_BYTES).decode("utf-8", "replace"),
-                               isolation=isolation_mode())
-        stdout_f.close()
-        stderr_f.close()
-        if collect:
-            got, missing = {}, {}
-            for name in collect:
-                data, why = _read_collected(workdir, name)
-                if data is None:
-                    missing[name] = why
-                else:
-                    got[name] = data
-            result.extra["files"], result.extra["files_missing"] = got, missing
-        rc = proc.returncode
-        if timed_out:
-            result.status, result.detail = "timeout", f"timeout: no result within {limits.wall_s:g} s (wall clock)"
-            return result
-        if rc is not None and rc < 0 or (rc is not None and rc > 128 and isolation_mode() != "limits"):
-            signum = -rc if rc < 0 else rc - 128
-            if signum == signal.SIGXCPU or signum == signal.SIGKILL and seconds >= limits.cpu_s:
-                result.status, result.detail = "timeout", f"timeout: CPU limit of {limits.cpu_s} s exceeded"
+        _stage(workdir, job, files, slot)
+        result = _spawn(_command(workdir, new_root, list(protect), slot), workdir, limits)
+        result.progress = _read_progress(workdir)
+        for name in collect:
+            data, why = _read_collected(workdir, name)
+            if data is None:
+                result.files_missing[name] = why
             else:
-                try:
-                    signame = signal.Signals(signum).name
-                except ValueError:
-                    signame = "?"
-                result.status = "crashed"
-                result.detail = f"crashed: killed by signal {signum} ({signame})"
-                if _looks_like_oom(result.stderr):
-                    result.detail = f"out of memory: the {limits.memory_mb} MiB memory limit was exceeded ({signame})"
-                    result.status = "oom"
-            return result
-        path = os.path.join(workdir, "result.json")
-        if not os.path.isfile(path) or os.path.islink(path):
-            result.status = "no_result"
-            if _looks_like_oom(result.stderr):
-                result.status = "oom"
-                result.detail = f"out of memory: the {limits.memory_mb} MiB memory limit was exceeded"
-            else:
-                result.detail = (f"crashed: the process ended (exit status {rc}) before returning a result; "
-                                 "did the code call os._exit, sys.exit or crash the interpreter?")
-            return result
-        if os.path.getsize(path) > MAX_RESULT_BYTES:
-            result.status, result.detail = "bad_result", "crashed: the result was too large"
-            return result
-        try:
-            with open(path, encoding="utf-8") as f:
-                result.data = json.load(f)
-            if not isinstance(result.data, dict):
-                raise ValueError("not an object")
-        except (ValueError, UnicodeDecodeError) as exc:
-            result.status, result.detail = "bad_result", f"crashed: unreadable result ({exc})"
-            result.data = None
+                result.files[name] = data
+        result.status, result.detail = _classify_exit(result, limits)
+        if result.status == "ok":
+            result.status, result.detail, result.run = _read_result(workdir, limits, result)
         return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         shutil.rmtree(new_root, ignore_errors=True)
         _give_slot(slot)
+
+
+def _stage(workdir: str, job: Job, files: dict[str, bytes], slot: int) -> None:
+    """The working folder before the run: the child, the protocol it reads as source, the job, carried files."""
+    shutil.copyfile(CHILD_SCRIPT, os.path.join(workdir, "child.py"))
+    shutil.copyfile(PROTOCOL_SOURCE, os.path.join(workdir, "protocol.py"))
+    with open(os.path.join(workdir, "job.json"), "w", encoding="utf-8") as f:
+        json.dump(job.to_json(), f)
+    for name, data in files.items():
+        with open(os.path.join(workdir, name), "wb") as f:
+            f.write(bytes(data))
+    if isolation_mode() == "root":
+        uid = SANDBOX_UID_BASE + slot
+        for name in ("", "child.py", "protocol.py", "job.json", *files):
+            os.chown(os.path.join(workdir, name), uid, uid)
+    os.chmod(workdir, 0o700)
+
+
+def _spawn(cmd: list[str], workdir: str, limits: Limits) -> SandboxResult:
+    """Start the child, wait at most the wall-clock limit, kill what is left; status "timeout" if it ran out."""
+    with tempfile.TemporaryFile() as stdout_f, tempfile.TemporaryFile() as stderr_f:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=workdir, env=_environment(workdir), stdin=subprocess.DEVNULL,
+                                stdout=stdout_f, stderr=stderr_f, preexec_fn=_preexec(limits), close_fds=True)
+        status, rusage = "ok", None
+        delay = 0.002
+        while rusage is None:   # wait4, not Popen.wait: its CPU time tells a CPU-limit kill from a crash
+            pid, wstatus, rusage = os.wait4(proc.pid, os.WNOHANG)
+            if not pid:
+                rusage = None
+                if time.perf_counter() - started >= limits.wall_s:
+                    status = "timeout"
+                    _kill_group(proc)
+                    _, wstatus, rusage = os.wait4(proc.pid, 0)
+                else:
+                    time.sleep(delay)
+                    delay = min(2 * delay, 0.05)
+        proc.returncode = os.waitstatus_to_exitcode(wstatus)
+        seconds = time.perf_counter() - started
+        _kill_group(proc)  # anything left in the process group (the PID namespace already took the rest)
+        stdout_f.seek(0)
+        stderr_f.seek(0)
+        return SandboxResult(status=status, returncode=proc.returncode, seconds=seconds,
+                             cpu_seconds=rusage.ru_utime + rusage.ru_stime,
+                             stdout=stdout_f.read(MAX_LOG_BYTES).decode("utf-8", "replace"),
+                             stderr=stderr_f.read(MAX_LOG_BYTES).decode("utf-8", "replace"),
+                             isolation=isolation_mode(), limits=limits)
+
+
+def _classify_exit(result: SandboxResult, limits: Limits) -> tuple[str, str]:
+    """(status, reason) from how the process ended: timeout, CPU limit, a signal (crash or out of memory); "ok"
+    when it exited by itself (its result is read next)."""
+    if result.status == "timeout":
+        return "timeout", f"timeout: no result within {limits.wall_s:g} s (wall clock)"
+    rc = result.returncode
+    if rc != 0 and result.cpu_seconds >= limits.cpu_s - 0.1:
+        # the CPU limit's signal; under unshare it may reach us as a plain exit status (util-linux 2.38 exits 1
+        # when it cannot re-raise the child's SIGXCPU)
+        return "timeout", f"timeout: CPU limit of {limits.cpu_s} s exceeded"
+    if rc is None or not (rc < 0 or (rc > 128 and isolation_mode() != "limits")):
+        return "ok", ""
+    signum = -rc if rc < 0 else rc - 128
+    if signum == signal.SIGXCPU or signum == signal.SIGKILL and result.seconds >= limits.cpu_s:
+        return "timeout", f"timeout: CPU limit of {limits.cpu_s} s exceeded"
+    try:
+        signame = signal.Signals(signum).name
+    except ValueError:
+        signame = "?"
+    if _looks_like_oom(result.stderr):
+        return "oom", f"out of memory: the {limits.memory_mb} MiB memory limit was exceeded ({signame})"
+    return "crashed", f"crashed: killed by signal {signum} ({signame})"
+
+
+def _read_result(workdir: str, limits: Limits, result: SandboxResult) -> tuple[str, str, RunResult | None]:
+    """(status, reason, parsed result) from the child's result.json, strictly parsed."""
+    path = os.path.join(workdir, "result.json")
+    if not os.path.isfile(path) or os.path.islink(path):
+        if _looks_like_oom(result.stderr):
+            return "oom", f"out of memory: the {limits.memory_mb} MiB memory limit was exceeded", None
+        return "no_result", (f"crashed: the process ended (exit status {result.returncode}) before returning a "
+                             "result; did the code call os._exit, sys.exit or crash the interpreter?"), None
+    if os.path.getsize(path) > MAX_RESULT_BYTES:
+        return "bad_result", "crashed: the result was too large", None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return "ok", "", RunResult.from_text(f.read())
+    except UnicodeDecodeError as exc:
+        return "bad_result", f"crashed: unreadable result ({exc})", None
+    except ProtocolError as exc:
+        return "bad_result", f"crashed: {exc}", None
+
+
+def _read_progress(workdir: str) -> str:
+    """The first bytes of the child's progress file, if it is a regular file (anything else: "")."""
+    try:
+        fd = os.open(os.path.join(workdir, PROGRESS_FILE), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return ""
+    try:
+        return os.read(fd, 64).decode("ascii", "replace") if stat.S_ISREG(os.fstat(fd).st_mode) else ""
+    finally:
+        os.close(fd)
 
 
 def _looks_like_oom(stderr: str) -> bool:

@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+from autograder import cells
+
 _SOLUTION = re.compile(r"[ \t]*### BEGIN SOLUTION\n(.*?)[ \t]*### END SOLUTION\n?", re.S)
 
 
@@ -14,10 +16,8 @@ def reference_solutions(source_notebook: Path) -> dict[str, str]:
     nb = json.loads(Path(source_notebook).read_text())
     out = {}
     for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution"):
-            src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-            out[meta["grade_id"]] = _SOLUTION.sub(lambda m: m.group(1), src)
+        if cells.is_solution(cell):
+            out[cells.grade_id(cell)] = _SOLUTION.sub(lambda m: m.group(1), cells.source(cell))
     return out
 
 
@@ -25,7 +25,7 @@ def fill(released: dict, answers: dict[str, str]) -> dict:
     """A copy of the released notebook with the given cells' sources replaced (like a learner typing them in)."""
     nb = copy.deepcopy(released)
     for cell in nb["cells"]:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        gid = cells.grade_id(cell)
         if gid in answers:
             cell["source"] = answers[gid]
     return nb

@@ -10,9 +10,10 @@ and returns ``(context, weights)`` with ``weights`` of shape ``(batch, T, 1)``. 
 mask, e.g. ``Embedding(mask_zero=True)`` followed by ``LSTM(return_sequences=True)``) are excluded from the softmax,
 so their weights are exactly 0 and the weights of a review sum to 1 over its real words.
 
-Compared with the layer of the original material, this one has ``build`` and ``get_config`` and is registered,
-so a model that uses it saves to ``.keras`` and loads back; it has no per-position bias, so it works for any
-sequence length; and its scores are not squashed into [-1, 1] by a final ``tanh``, so the weights can be peaked.
+Compared with the Keras 2 attention layer this course was first written with (notebook 08 shows both), this one
+has ``build`` and ``get_config`` and is registered, so a model that uses it saves to ``.keras`` and loads back; it
+has no per-position bias, so it works for any sequence length; and its scores are not squashed into [-1, 1] by a
+final ``tanh``, so the weights can be peaked.
 
     seq = keras.layers.LSTM(64, return_sequences=True)(embedded)    # (batch, T, 64), carries the padding mask
     context, weights = AttentionLayer(units=32)(seq)                # (batch, 64), (batch, T, 1)

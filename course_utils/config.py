@@ -88,10 +88,6 @@ class Config:
         return quick if self.quick else full
 
     @property
-    def cache_dir(self) -> Path:
-        return CACHE_DIR
-
-    @property
     def data_dirs(self) -> list[Path]:
         return data_search_dirs()
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
 
 import numpy as np
 
@@ -69,7 +68,7 @@ def apply_temperature(probs, temperature) -> np.ndarray:
         np.put_along_axis(out, np.argmax(p, axis=-1)[..., None], 1.0, axis=-1)
         return out
     with np.errstate(divide="ignore"):
-        logits = np.log(p) / t          # log(p)/T used as logits (the original sampled p itself as logits)
+        logits = np.log(p) / t          # log(p)/T used as logits (the Keras 2 version of this course used p itself)
     logits -= logits.max(axis=-1, keepdims=True)  # stable: the largest logit becomes 0
     weights = np.exp(logits)
     return weights / weights.sum(axis=-1, keepdims=True)
@@ -260,10 +259,3 @@ def distinct_ngrams(text: str, n: int = 2, ignore: str = "，。\n") -> float:
     chars = "".join(c for c in text if c not in ignore)
     grams = [chars[i:i + n] for i in range(len(chars) - n + 1)]
     return len(set(grams)) / len(grams) if grams else 0.0
-
-
-def timed(fn: Callable, *args, **kwargs):
-    """``(result, seconds)`` for one call, measured with ``time.perf_counter``."""
-    start = time.perf_counter()
-    result = fn(*args, **kwargs)
-    return result, time.perf_counter() - start

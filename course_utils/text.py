@@ -2,7 +2,7 @@
 
 Word level::
 
-    vec = make_word_vectorizer(train_texts)          # 10,000 words, 200 tokens, as in the original course
+    vec = make_word_vectorizer(train_texts)          # 10,000 words, 200 tokens, as in chapter 5
     ids = vec(["A <br />great movie!"])              # int64 tensor of shape (1, 200), 0 = padding
     vocab = vocabulary(vec)                          # ["", "[UNK]", "the", ...]
 

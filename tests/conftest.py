@@ -5,6 +5,8 @@ import threading
 
 import pytest
 
+from course_utils import config
+
 
 @pytest.fixture
 def served(tmp_path):
@@ -23,3 +25,17 @@ def served(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """Data search folders and caches inside tmp_path, so tests never touch data/cache, ~/.keras or the shared
+    mirror: an empty ``$COURSE_DATA_DIR`` (tmp_path/mirror), no ``$COURSE_DATA_URL``, full mode unless a test says
+    otherwise."""
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "mirror"))
+    monkeypatch.delenv("COURSE_DATA_URL", raising=False)
+    monkeypatch.setenv("COURSE_MODE", "full")
+    (tmp_path / "mirror").mkdir()
+    return tmp_path

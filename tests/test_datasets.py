@@ -20,18 +20,6 @@ from course_utils.datasets import (
 )
 
 
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    """Empty search folders and cache inside tmp_path; full mode unless a test says otherwise."""
-    monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache")
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "mirror"))
-    monkeypatch.delenv("COURSE_DATA_URL", raising=False)
-    monkeypatch.setenv("COURSE_MODE", "full")
-    (tmp_path / "mirror").mkdir()
-    return tmp_path
-
-
 # ----------------------------------------------------------------------------------------- IMDB
 N_PER_CLASS = 20  # reviews per (split, label) in the miniature archive
 

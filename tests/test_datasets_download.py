@@ -11,18 +11,7 @@ from pathlib import Path
 import pytest
 
 from archives import make_tar_gz, sha256
-from course_utils import config
 from course_utils.datasets import _store
-
-
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    """Search folders and cache inside tmp_path: tests never touch data/cache or ~/.keras."""
-    monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache")
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
-    monkeypatch.delenv("COURSE_DATA_URL", raising=False)
-    return tmp_path
 
 
 def closed_port() -> int:
@@ -33,9 +22,10 @@ def closed_port() -> int:
 
 
 def test_search_order_prefers_course_data_dir(isolated, monkeypatch):
+    monkeypatch.delenv("COURSE_DATA_DIR")
     mirror, cache, keras_dir = isolated / "mirror", isolated / "cache", isolated / "keras" / "datasets"
     for folder in (mirror, cache, keras_dir):
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=True)
         (folder / "x.bin").write_text(folder.name)
     assert _store.find("x.bin") == cache / "x.bin"  # COURSE_DATA_DIR unset: data/cache comes first
     monkeypatch.setenv("COURSE_DATA_DIR", str(mirror))
@@ -113,7 +103,7 @@ def test_truncated_archive_in_cache_is_reported_and_removed(isolated):
 def test_truncated_archive_outside_cache_is_kept_with_advice(isolated):
     good = make_tar_gz(isolated / "good.tar.gz", {"d/a.txt": os.urandom(50_000)})
     bad = isolated / "mirror" / "bad.tar.gz"
-    bad.parent.mkdir()
+    bad.parent.mkdir(exist_ok=True)
     bad.write_bytes(good.read_bytes()[:-20])  # only the gzip trailer is missing
     with pytest.raises(_store.CorruptDatasetError, match="re-download"):
         list(_store.iter_tar(bad))

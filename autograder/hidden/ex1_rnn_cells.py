@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.spec import Task
+from autograder.task import Task
 
 ASSIGNMENT = "ex1_rnn_cells"
 SEED = 61_201
@@ -70,10 +70,9 @@ def cases_rnn_bptt(rng):
 
 
 TASKS = [
-    Task("rnn_step", "rnn_step", "test_rnn_step", cases_rnn_step, description="one simple-RNN step"),
-    Task("rnn_forward", "rnn_forward", "test_rnn_forward", cases_rnn_forward, description="RNN forward pass"),
-    Task("lstm_step", "lstm_step", "test_lstm_step", cases_lstm_step, description="one LSTM step"),
-    Task("gru_step", "gru_step", "test_gru_step", cases_gru_step, description="one GRU step"),
-    Task("rnn_bptt", "rnn_bptt", "test_rnn_bptt", cases_rnn_bptt, rtol=2e-4, atol=2e-5,
-         description="BPTT gradients"),
+    Task("rnn_step", "rnn_step", "test_rnn_step", cases_rnn_step),
+    Task("rnn_forward", "rnn_forward", "test_rnn_forward", cases_rnn_forward),
+    Task("lstm_step", "lstm_step", "test_lstm_step", cases_lstm_step),
+    Task("gru_step", "gru_step", "test_gru_step", cases_gru_step),
+    Task("rnn_bptt", "rnn_bptt", "test_rnn_bptt", cases_rnn_bptt, rtol=2e-4, atol=2e-5),
 ]

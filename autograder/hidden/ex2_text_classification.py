@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.hidden import _harness
+from autograder.harnesses import source
 from autograder.hidden._synthetic import sentiment_data
-from autograder.spec import KERAS_LIMITS, Mismatch, Task, float_array, result_dict
+from autograder.compare import Mismatch, float_array, result_dict
+from autograder.task import KERAS_LIMITS, Task
 
 ASSIGNMENT = "ex2_text_classification"
 SEED = 52_017
 VOCAB, LENGTH, N_TRAIN, N_TEST, EPOCHS, BATCH = 1000, 40, 1500, 500, 3, 32
 PASS_ACCURACY = 0.75
+TRAIN_BINARY = source("layer_names", "train_binary")
 
 
 def _cases(function):
@@ -57,10 +59,9 @@ def _bidirectional(layers):
 
 TASKS = [
     Task("build_stacked_lstm", "build_stacked_lstm", "test_build_stacked_lstm", _cases("build_stacked_lstm"),
-         judge=_judge(_stacked), harness=_harness.TRAIN_BINARY, tensorflow=True, use_reference=False,
-         limits=KERAS_LIMITS, description="stacked LSTM classifier", notes={"requires": "build_stacked_lstm"}),
+         judge=_judge(_stacked), harness=TRAIN_BINARY, requires="build_stacked_lstm", tensorflow=True,
+         use_reference=False, limits=KERAS_LIMITS),
     Task("build_bidirectional_lstm", "build_bidirectional_lstm", "test_build_bidirectional_lstm",
-         _cases("build_bidirectional_lstm"), judge=_judge(_bidirectional), harness=_harness.TRAIN_BINARY,
-         tensorflow=True, use_reference=False, limits=KERAS_LIMITS, description="bidirectional LSTM classifier",
-         notes={"requires": "build_bidirectional_lstm"}),
+         _cases("build_bidirectional_lstm"), judge=_judge(_bidirectional), harness=TRAIN_BINARY,
+         requires="build_bidirectional_lstm", tensorflow=True, use_reference=False, limits=KERAS_LIMITS),
 ]

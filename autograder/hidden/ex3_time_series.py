@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.hidden import _harness
+from autograder.harnesses import source
 from autograder.hidden._synthetic import sine_series
-from autograder.spec import KERAS_LIMITS, Mismatch, Task, dec, float_array, result_dict
+from autograder.compare import Mismatch, float_array, result_dict
+from autograder.protocol import decode_checked
+from autograder.task import KERAS_IMPORT_LIMITS, KERAS_LIMITS, Task
 
 ASSIGNMENT = "ex3_time_series"
 SEED = 33_003
 WINDOW, N_SERIES, N_TRAIN_WINDOWS, EPOCHS, BATCH = 24, 1200, 900, 4, 32
 # the numpy functions run without the setup cell's `import keras` (seconds of CPU and ~2.5 GB of address space);
-# one that uses keras/layers anyway is rerun with the full setup (see Task.preamble)
+# one that uses keras/layers anyway is rerun with the full setup, under KERAS_IMPORT_LIMITS (see Task.preamble)
 NUMPY_PREAMBLE = "import numpy as np\n"
 
 
@@ -39,7 +41,7 @@ def cases_persistence(rng):
 
 def judge_persistence(results, _refs, expected):
     for i, (raw, exp) in enumerate(zip(results, expected), 1):
-        got = dec(raw)
+        got = decode_checked(raw)
         if got.kind not in ("float", "npscalar") or (got.kind == "npscalar" and got.dtype.kind != "f"):
             raise Mismatch(f"hidden case {i}: returned {got.type_name}; expected a float")
         value = float(got.value)
@@ -77,12 +79,12 @@ def judge_forecaster(results, _refs, secret):
 
 TASKS = [
     Task("create_dataset", "create_dataset", "test_create_dataset", cases_create_dataset, rtol=0, atol=0,
-         preamble=NUMPY_PREAMBLE, description="sliding windows"),
+         preamble=NUMPY_PREAMBLE, setup_limits=KERAS_IMPORT_LIMITS),
     Task("chronological_split", "chronological_split", "test_chronological_split", cases_split, rtol=0, atol=0,
-         preamble=NUMPY_PREAMBLE, description="chronological split"),
+         preamble=NUMPY_PREAMBLE, setup_limits=KERAS_IMPORT_LIMITS),
     Task("persistence_mae", "persistence_mae", "test_persistence_mae", cases_persistence, judge=judge_persistence,
-         use_reference=False, preamble=NUMPY_PREAMBLE, description="persistence baseline"),
+         use_reference=False, preamble=NUMPY_PREAMBLE, setup_limits=KERAS_IMPORT_LIMITS),
     Task("build_forecaster", "build_forecaster", "test_build_forecaster", cases_forecaster, judge=judge_forecaster,
-         harness=_harness.TRAIN_FORECASTER, tensorflow=True, use_reference=False, limits=KERAS_LIMITS,
-         description="LSTM forecaster", notes={"requires": "build_forecaster"}),
+         harness=source("layer_names", "train_forecaster"), requires="build_forecaster", tensorflow=True,
+         use_reference=False, limits=KERAS_LIMITS),
 ]

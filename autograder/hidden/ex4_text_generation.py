@@ -10,7 +10,9 @@ import math
 
 import numpy as np
 
-from autograder.spec import Mismatch, Task, dec, plain, result_dict
+from autograder.compare import Mismatch, result_dict
+from autograder.harnesses import source
+from autograder.task import Task
 
 ASSIGNMENT = "ex4_text_generation"
 SEED = 40_404
@@ -18,77 +20,6 @@ N_DRAWS = 2500
 # the chance that a correct sampler fails one chi-square test; with a few tests per function the false-fail risk
 # per submission is below 1e-5, and fixed seeds make any verdict reproducible
 ALPHA = 1e-6
-
-SAMPLER_HARNESS = r'''
-import numpy as np
-
-def run(ns, payload):
-    fn = ns["sample_with_temperature"]
-    if payload["kind"] == "raises":
-        try:
-            fn(np.asarray(payload["probs"], dtype=np.float64), payload["temperature"], np.random.default_rng(0))
-        except ValueError:
-            return {"raised": "ValueError"}
-        except Exception as exc:
-            return {"raised": type(exc).__name__}
-        return {"raised": ""}
-    probs = np.asarray(payload["probs"], dtype=np.float64)
-    draws, types = [], set()
-    for n in (payload["n"], 100):
-        rng = np.random.default_rng(payload["seed"])
-        seq = []
-        for _ in range(n):
-            value = fn(probs.copy(), payload["temperature"], rng)
-            types.add(type(value).__module__ + "." + type(value).__name__)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                return {"error": "returned " + type(value).__name__ + ", expected an int index"}
-            seq.append(int(value))
-        draws.append(seq)
-    return {"draws": np.asarray(draws[0], dtype=np.int64), "reproducible": draws[0][:100] == draws[1],
-            "types": sorted(types)}
-'''
-
-GENERATE_HARNESS = r'''
-import numpy as np
-
-class _Probs(np.ndarray):
-    def numpy(self):
-        return np.asarray(self)
-
-class HiddenModel:
-    """ids (1, n) -> probabilities (1, vocab); kinds: successor, sum (needs the whole text), fixed."""
-    def __init__(self, kind, vocab, probs=None):
-        self.kind, self.vocab, self.probs = kind, vocab, probs
-        self.calls = []
-    def __call__(self, ids, training=False):
-        ids = np.asarray(ids)
-        self.calls.append(list(ids.shape))
-        if ids.ndim != 2 or ids.shape[0] != 1 or ids.dtype.kind not in "iu":
-            raise ValueError("the model expects integer ids of shape (1, n), got " + str(ids.dtype) + " " + str(ids.shape))
-        out = np.zeros((1, self.vocab), dtype=np.float32)
-        if self.kind == "successor":
-            out[0, (int(ids[0, -1]) + 1) % self.vocab] = 1.0
-        elif self.kind == "sum":
-            out[0, int(ids[0].sum()) % self.vocab] = 1.0
-        else:
-            out[0] = self.probs
-        return out.view(_Probs)
-    def predict(self, ids, verbose=0, **kwargs):
-        return np.asarray(self(ids))
-
-def run(ns, payload):
-    fn = ns["generate_text"]
-    chars = payload["chars"]
-    char2idx = {c: i for i, c in enumerate(chars)}
-    idx2char = list(chars)
-    probs = np.asarray(payload["probs"], dtype=np.float32) if payload.get("probs") is not None else None
-    model = HiddenModel(payload["kind"], len(chars), probs)
-    rng = np.random.default_rng(payload["seed"])
-    text = fn(model, payload["start"], char2idx, idx2char, payload["num_generate"], payload["temperature"], rng)
-    if type(text) is not str:
-        return {"error": "returned " + type(text).__name__ + ", expected a str"}
-    return {"text": text, "first_call": model.calls[0] if model.calls else [], "n_calls": len(model.calls)}
-'''
 
 
 def _tempered(p: np.ndarray, t: float) -> np.ndarray:
@@ -247,9 +178,8 @@ def judge_generate(results, _refs, secret):
 
 TASKS = [
     Task("sample_with_temperature", "sample_with_temperature", "test_sample_with_temperature", cases_sampler,
-         judge=judge_sampler, harness=SAMPLER_HARNESS, use_reference=False, description="temperature sampling",
-         notes={"requires": "sample_with_temperature"}),
+         judge=judge_sampler, harness=source("ex4_sampler"), requires="sample_with_temperature",
+         use_reference=False),
     Task("generate_text", "generate_text", "test_generate_text", cases_generate, judge=judge_generate,
-         harness=GENERATE_HARNESS, use_reference=False, description="text generation loop",
-         notes={"requires": "generate_text"}),
+         harness=source("ex4_generate"), requires="generate_text", use_reference=False),
 ]

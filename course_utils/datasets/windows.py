@@ -17,7 +17,7 @@ import pandas as pd
 def create_dataset(data, window_size: int):
     """Sliding windows: ``X[i] = data[i:i+window_size]`` and ``y[i] = data[i+window_size]``.
 
-    The same as the original course's loop::
+    The same as the Keras 2 version of this course's loop (chapter 6 explains the windows)::
 
         for i in range(len(data) - window_size):
             X.append(data[i:(i + window_size)]); y.append(data[i + window_size])
@@ -106,6 +106,3 @@ class Standardizer:
     def inverse_transform(self, x, column=None):
         """Undo :meth:`transform`: back to the original units."""
         return self._apply(x, lambda v, m, s: v * s + m, column)
-
-    def fit_transform(self, train):
-        return self.fit(train).transform(train)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import EXAMPLES_DIR
+from autograder.nbgrader_course import EXAMPLES_DIR
 from autograder.demo import make_course_copy
 from autograder.submissions import fill, reference_solutions
 
@@ -47,12 +47,12 @@ class CourseKit:
     def check_examples(self, assignment: str, verdicts: dict) -> None:
         """The shipped examples of ``assignment`` among ``verdicts`` (student -> SubmissionVerdict) scored as
         autograder/examples/expected.json says, each lost point with the expected reason."""
-        from autograder import grader
+        from autograder import reports
 
         for student, expected in expected_examples()[assignment].items():
             scores, fragments = expected["scores"], expected["reasons"]
             v = verdicts[student]
-            table = grader.summary_table([v])
+            table = reports.summary_table([v])
             assert {f.function: f.score for f in v.functions} == scores, table
             for f in v.functions:
                 if f.function in fragments:

@@ -3,7 +3,9 @@
 All submissions are graded in ONE batch (``--jobs 2``) so the suite also shows that a timeout, a crash, a memory
 bomb or an unreadable notebook never stops the others. ex1 has 12 points: rnn_step 2, rnn_forward 2,
 lstm_step 2, gru_step 2, rnn_bptt 4. Attacks target lstm_step or gru_step, which no other function calls, so the
-expected total is exact.
+expected total is exact (code at the top level of gru_step's cell also runs for rnn_bptt, whose cells include it).
+The fair-verdict cases: the grader calls functions positionally (parameters may be named differently, or be
+``*args``), says in words when the arguments do not fit, and says when a limit was hit before any function ran.
 """
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ import textwrap
 import psutil
 import pytest
 
-from autograder import grader, sandbox
-from autograder.course import REPO_ROOT
+from autograder import cells, grader, reports, sandbox
+from autograder.nbgrader_course import REPO_ROOT
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning", "ignore::DeprecationWarning")
@@ -173,26 +175,37 @@ def attacks(kit) -> dict[str, tuple[object, float, str]]:
         "stderr_warnings": (honest(A, **gru(
             f"import sys, warnings\nwarnings.warn('this is only a warning')\n"
             f"print('some noise on stderr', file=sys.stderr)\nreturn _gru_ok({GRU_ARGS})")), FULL, ""),
+        "renamed_parameters": (honest(A, gru_step=GRU_OK + (
+            "\ndef gru_step(x, h, Wz, Wr, Wc, bz, br, bc):\n    return _gru_ok(x, h, Wz, Wr, Wc, bz, br, bc)\n")),
+            FULL, ""),
+        "star_args_wrapper": (honest(A, gru_step=GRU_OK + "\ndef gru_step(*args):\n    return _gru_ok(*args)\n"),
+                              FULL, ""),
+        "wrong_arity": (honest(A, lstm_step="def lstm_step(x_t, h_prev):\n    return h_prev, h_prev\n"), FULL - 2,
+                        "wrong signature: lstm_step takes 11 arguments in the order (x_t, h_prev, c_prev, W_f, W_i, "
+                        "W_C, W_o, b_f, b_i, b_C, b_o); yours is defined as lstm_step(x_t, h_prev)"),
+        "slow_top_level_code": (honest(A, **gru(f"return _gru_ok({GRU_ARGS})", "import time\ntime.sleep(10_000)\n")),
+                                FULL - 6, f"timeout: no result within {TIME_LIMIT:g} s (wall clock), while the "
+                                "solution cells ran (code at the top level of a cell), before any function was called"),
         "solution_cell_syntax_error": (honest(A, **{"lstm_step": "def lstm_step(:\n    pass\n"}), FULL - 2,
                                        "not defined"),
     }
     # edited test cells: nbgrader restores them from the gradebook, and they never decide the verdict
     edited = honest(A)
     for cell in edited["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade"):
+        if cells.meta(cell).get("grade"):
             cell["source"] = "print('PASSED')"
     subs["edited_test_cells"] = (edited, FULL, "")
     edited_wrong = honest(A, **lstm("return h_prev, c_prev"))
     for cell in edited_wrong["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "test_lstm_step":
+        if cells.grade_id(cell) == "test_lstm_step":
             cell["source"] = "pass"
     subs["edited_test_cells_wrong"] = (edited_wrong, FULL - 2, "mismatch")
     deleted = honest(A)
     deleted["cells"] = [c for c in deleted["cells"]
-                        if c["metadata"].get("nbgrader", {}).get("grade_id") not in ("test_gru_step", "test_rnn_bptt")]
+                        if cells.grade_id(c) not in ("test_gru_step", "test_rnn_bptt")]
     subs["deleted_test_cells"] = (deleted, FULL, "")
     dup = honest(A)
-    idx = next(i for i, c in enumerate(dup["cells"]) if c["metadata"].get("nbgrader", {}).get("grade_id") == "gru_step")
+    idx = next(i for i, c in enumerate(dup["cells"]) if cells.grade_id(c) == "gru_step")
     copy_cell = json.loads(json.dumps(dup["cells"][idx]))
     copy_cell["id"] = "dup-of-gru"
     copy_cell["source"] = "def gru_step(*args):\n    return None\n"
@@ -203,13 +216,12 @@ def attacks(kit) -> dict[str, tuple[object, float, str]]:
     subs["empty_file"] = ("", 0.0, "empty")
     other = honest(A)
     for cell in other["cells"]:
-        meta = cell["metadata"].get("nbgrader")
-        if meta:
-            meta["grade_id"] = "other_" + meta["grade_id"]
+        if cells.grade_id(cell):
+            cells.meta(cell)["grade_id"] = "other_" + cells.grade_id(cell)
     subs["other_assignment"] = (other, 0.0, "not a notebook of ex1_rnn_cells")
     nul = honest(A)
     for cell in nul["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "rnn_step":
+        if cells.grade_id(cell) == "rnn_step":
             cell["source"] += "\n# \x00 a null byte"
     subs["null_bytes"] = (nul, 0.0, "null bytes")
     return subs
@@ -249,7 +261,8 @@ EXPECTED = [
     "honest", "wrong_answer", "monkeypatch_allclose", "always_true_eq", "ndarray_subclass", "read_hidden",
     "read_anywhere",
     "write_instructor_files", "fake_passed", "sys_exit", "os_exit", "segfault", "infinite_loop", "sleep_forever",
-    "memory_bomb", "spawn_loop", "network", "stderr_warnings", "solution_cell_syntax_error", "edited_test_cells",
+    "memory_bomb", "spawn_loop", "network", "stderr_warnings", "renamed_parameters", "star_args_wrapper",
+    "wrong_arity", "slow_top_level_code", "solution_cell_syntax_error", "edited_test_cells",
     "edited_test_cells_wrong", "deleted_test_cells", "duplicate_cell_ids", "invalid_json", "empty_file",
     "other_assignment", "null_bytes",
 ]
@@ -265,7 +278,7 @@ def test_expected_score_and_reason(batch, kit, student):
                         "(recorded in the sandbox's isolation note)")
     _, expected, fragment = batch["subs"][student]
     v = batch["verdicts"][student]
-    assert v.score == expected, grader.summary_table([v])
+    assert v.score == expected, reports.summary_table([v])
     if fragment:
         reasons = " | ".join(f.reason for f in v.functions if not f.passed)
         assert fragment in reasons, reasons

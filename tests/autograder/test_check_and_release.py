@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from autograder.check import check_notebook
-from autograder.course import LEARNER_DIR, REPO_ROOT
+from autograder import cells
+from autograder.learner_check import check_notebook
+from autograder.nbgrader_course import LEARNER_DIR, REPO_ROOT
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning", "ignore::DeprecationWarning")
 
@@ -17,8 +18,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning", "ign
 def _strip(nb: dict) -> list:
     """What must agree between a fresh release and the committed learner copy: every cell's type, source and
     nbgrader metadata (checksums included)."""
-    return [(c["cell_type"], c["source"] if isinstance(c["source"], str) else "".join(c["source"]),
-             c.get("metadata", {}).get("nbgrader")) for c in nb["cells"]]
+    return [(c["cell_type"], cells.source(c), c.get("metadata", {}).get("nbgrader")) for c in nb["cells"]]
 
 
 @pytest.mark.parametrize("assignment", sorted(p.stem for p in LEARNER_DIR.glob("ex*.ipynb")))

@@ -7,9 +7,12 @@ autograder/examples/expected.json; alice's code is the reference solution, check
 module's own mistakes and attacks."""
 from __future__ import annotations
 
+import ast
+
+import numpy as np
 import pytest
 
-from autograder import grader
+from autograder import grader, hidden, reports, stages
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning", "ignore::DeprecationWarning")
 
@@ -24,6 +27,25 @@ def _grade(kit, assignment, submissions: dict, jobs=2):
 
 def _scores(v):
     return {f.function: f.score for f in v.functions}
+
+
+@pytest.mark.parametrize("assignment", hidden.names())
+def test_hidden_arguments_come_in_the_notebooks_parameter_order(kit, assignment):
+    """Functions are called positionally, so every case's "args" must follow the reference solution's signature."""
+    module = hidden.load(assignment)
+    answers = kit.answers(assignment)
+    checked = 0
+    for k, task in enumerate(module.TASKS):
+        cases, _ = task.make_cases(np.random.default_rng([module.SEED, k]))
+        name = cases[0].get("function", task.function) if isinstance(cases[0], dict) else task.function
+        defs = [n for n in ast.parse(answers[task.solution_cell]).body
+                if isinstance(n, ast.FunctionDef) and n.name == name]
+        if not defs or "args" not in cases[0]:
+            continue
+        params = [a.arg for a in defs[0].args.args]
+        assert all(list(c["args"]) == params for c in cases), (task.function, params)
+        checked += 1
+    assert checked or assignment == "ex4_text_generation"   # ex4's harnesses call with their own arguments
 
 
 def test_ex4_sampler_and_generation(kit):
@@ -131,11 +153,11 @@ def test_ex5_reference_passes_an_unmasked_layer_and_a_patched_load_fail(kit):
     patched_load = answers["attention_layer"].replace(GOOD_CONFIG, PATCHED_LOAD)
     # alice: the reference; bob: attention that ignores the mask
     v = _grade(kit, A, {**kit.examples(A), "ex5_patched_load": kit.honest(A, attention_layer=patched_load)})
-    table = grader.summary_table(list(v.values()))
+    table = reports.summary_table(list(v.values()))
     kit.check_examples(A, v)
     assert "round trip" in v["alice"].functions[1].reason
     # the load_model patch no longer helps: the fresh process reads the file, and the file lacks `units`
     assert _scores(v["ex5_patched_load"]) == {"AttentionLayer": 3, "AttentionLayer serialisation": 0,
                                               "build_attention_model": 3}, table
     reason = v["ex5_patched_load"].functions[1].reason
-    assert grader.AFTER_RELOAD in reason and "shape" in reason, reason
+    assert stages.AFTER_RELOAD in reason and "shape" in reason, reason

@@ -11,6 +11,8 @@ from pathlib import Path
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from autograder import hidden
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
 DEFAULT_COURSE = PACKAGE_DIR / "course"
@@ -25,10 +27,12 @@ if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
 
 
 class Course:
-    """An nbgrader course root holding ``nbgrader_config.py`` and ``source/<assignment>/<assignment>.ipynb``."""
+    """An nbgrader course root holding ``nbgrader_config.py`` and ``source/<assignment>/<assignment>.ipynb``, with
+    the hidden checks in ``checks_dir`` (default: autograder/hidden)."""
 
-    def __init__(self, root: Path | str = DEFAULT_COURSE):
+    def __init__(self, root: Path | str = DEFAULT_COURSE, checks_dir: Path | str | None = None):
         self.root = Path(root).resolve()
+        self.checks_dir = Path(checks_dir).resolve() if checks_dir else hidden.HIDDEN_DIR
         if not (self.root / "nbgrader_config.py").is_file():
             raise FileNotFoundError(f"{self.root} is not a course folder (no nbgrader_config.py)")
         self._config: Config | None = None
@@ -56,9 +60,11 @@ class Course:
         return self.root / "reports"
 
     def assignments(self) -> list[str]:
-        from autograder import hidden
+        """Every assignment with both hidden checks and a source notebook."""
+        return [a for a in hidden.names(self.checks_dir) if self.source_notebook(a).is_file()]
 
-        return [a for a in hidden.available() if self.source_notebook(a).is_file()]
+    def hidden_checks(self, assignment: str):
+        return hidden.load(assignment, self.checks_dir)
 
     def students(self, assignment: str) -> list[str]:
         base = self.submitted_dir()

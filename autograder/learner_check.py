@@ -10,57 +10,28 @@ import json
 import sys
 from pathlib import Path
 
+from autograder import cells as nbcells
 from autograder import sandbox
-from autograder.notebook import InvalidNotebook, _nbgrader_meta, _source, load_json_notebook
+from autograder.harnesses import source
+from autograder.notebook import InvalidNotebook, load_json_notebook
+from autograder.protocol import Job, ProtocolError, decode_checked, encode_input
 
-HARNESS = r'''
-import contextlib, io, traceback
-
-def run(ns, payload):
-    out = []
-    for cell in payload["cells"]:
-        buf = io.StringIO()
-        entry = {"id": cell["id"], "kind": cell["kind"], "ok": True, "error": "", "stdout": ""}
-        try:
-            with contextlib.redirect_stdout(buf):
-                exec(compile(cell["source"], "<cell " + cell["id"] + ">", "exec"), ns)
-        except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            entry["ok"] = False
-            entry["type"] = type(exc).__name__
-            line = ""
-            for frame in traceback.extract_tb(exc.__traceback__):
-                if frame.filename.startswith("<cell "):
-                    line = frame.filename[1:-1] + ", line " + str(frame.lineno)
-            entry["error"] = (type(exc).__name__ + ": " + str(exc))[:1500] + (" (" + line + ")" if line else "")
-        entry["stdout"] = buf.getvalue()[-2000:]
-        out.append(entry)
-    return out
-'''
+HARNESS = source("visible_checks")
 
 
 def _cells(nb: dict) -> list[dict]:
-    cells = []
+    """The setup, solution and visible test cells, first of each grade id, in notebook order."""
+    out = []
     seen = set()
-    for i, cell in enumerate(nb["cells"]):
-        meta = _nbgrader_meta(cell)
-        gid = meta.get("grade_id")
+    for cell in nb["cells"]:
+        gid = nbcells.grade_id(cell)
         if cell.get("cell_type") != "code" or not gid or gid in seen:
             continue
         seen.add(gid)
-        if meta.get("solution") and meta.get("grade"):
-            continue  # a manually graded answer (e.g. a generated sample): not part of the check
-        if meta.get("solution"):
-            kind = "solution"
-        elif meta.get("grade"):
-            kind = "test"
-        elif meta.get("locked"):
-            kind = "setup"
-        else:
-            continue
-        cells.append({"id": gid, "kind": kind, "source": _source(cell)})
-    return cells
+        kind = nbcells.role(cell)   # a manually graded answer (e.g. a generated sample) is not part of the check
+        if kind in ("setup", "solution", "test"):
+            out.append({"id": gid, "kind": kind, "source": nbcells.source(cell)})
+    return out
 
 
 def check_notebook(path: Path, timeout: float = 600, stream=None) -> int:
@@ -76,18 +47,22 @@ def check_notebook(path: Path, timeout: float = 600, stream=None) -> int:
         print(f"{path}: no visible check cells found (is this an exercise notebook with its nbgrader metadata?)",
               file=stream)
         return 2
-    job = {"preamble": "", "cells": [], "function": "check", "harness": HARNESS,
-           "cases": [{"cells": cells}], "tensorflow": False, "seed": 42}
+    job = Job(function="check", cells=[], cases=[encode_input({"cells": cells})], harness=HARNESS, seed=42)
     limits = sandbox.Limits(cpu_s=int(timeout), wall_s=timeout, memory_mb=6144)
     print(f"checking {path} (solution cells and visible checks, in a fresh process) ...", file=stream, flush=True)
     res = sandbox.run_job(job, limits)
-    if res.status != "ok" or not res.data or not res.data.get("cases") or "ok" not in res.data["cases"][0]:
-        detail = res.detail or (json.dumps(res.data)[:500] if res.data else "")
+    entries = None
+    if res.status == "ok" and res.run.cases and res.run.cases[0].returned:
+        try:
+            entries = decode_checked(res.run.cases[0].ok).plain()
+        except ProtocolError:
+            pass
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        detail = res.detail or (json.dumps(res.run.to_json())[:500] if res.run else "")
         print(f"the check did not complete: {detail}", file=stream)
         if res.stderr.strip():
             print(res.stderr[-2000:], file=stream)
         return 1
-    entries = _decode(res.data["cases"][0]["ok"])
     by_id = {e["id"]: e for e in entries}
     failed = 0
     width = max(len(c["id"]) for c in cells)
@@ -117,15 +92,3 @@ def check_notebook(path: Path, timeout: float = 600, stream=None) -> int:
         return 1
     print("all visible checks passed. The grader also runs hidden checks on other inputs.", file=stream)
     return 0
-
-
-def _decode(value):
-    """The child's plain-JSON encoding of a list of dicts of str/bool."""
-    if isinstance(value, dict):
-        if "__list__" in value:
-            return [_decode(v) for v in value["__list__"]]
-        if "__dict__" in value:
-            return {k: _decode(v) for k, v in value["__dict__"].items()}
-        if "__tuple__" in value:
-            return [_decode(v) for v in value["__tuple__"]]
-    return value

@@ -1,0 +1,16 @@
+"""Build the learner's binary classifier, train it for the payload's budget, predict the hidden test sequences.
+Sent after layer_names.py."""
+import numpy as np
+
+
+def run(ns, payload):
+    import keras
+    model = ns[payload["function"]](*payload["args"].values())   # positionally: the notebook fixes the order
+    if not isinstance(model, keras.Model):
+        return {"error": "returned " + type(model).__name__ + ", not a keras Model"}
+    if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
+        return {"error": "the model is not compiled (call model.compile(...) before returning it)"}
+    model.fit(payload["x_train"], payload["y_train"], epochs=payload["epochs"], batch_size=payload["batch_size"],
+              verbose=0, shuffle=True)
+    probs = np.asarray(model.predict(payload["x_test"], verbose=0, batch_size=256))
+    return {"layers": layer_names(model), "probs": probs.astype(np.float32), "shape": list(probs.shape)}  # noqa: F821

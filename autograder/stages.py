@@ -1,0 +1,168 @@
+"""Running one task of one submission: its sandbox job, its limits, the optional second (reload) stage in a fresh
+sandbox, and the light-preamble run with its fallback to the notebook's full setup.
+
+Public so that the tests can drive each piece: :func:`run_task` (everything), :func:`run_stages` (one or two
+sandboxes with a given preamble), :func:`merge_reload`, :func:`defined_names`, :func:`needs_full_setup`.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from autograder import sandbox
+from autograder.protocol import CaseError, CaseResult, Cell, Job, dict_fields, encode_dict
+from autograder.task import Task
+
+if TYPE_CHECKING:
+    from autograder.references import Prepared
+
+AFTER_RELOAD = "after reloading the saved model in a fresh process"
+
+
+def cells_for(task: Task, solution_cells: list[str], solutions: dict[str, str | None]) -> list[Cell]:
+    """The solution cells up to and including the task's own cell, in the source's order."""
+    cells = []
+    for gid in solution_cells:
+        code = solutions.get(gid)
+        if code is not None:
+            cells.append(Cell(gid, code))
+        if gid == task.solution_cell:
+            break
+    return cells
+
+
+def job_for(prep: Prepared, task: Task, solutions: dict[str, str | None], preamble: str,
+            harness: str | None) -> Job:
+    return Job(function=task.function, cells=cells_for(task, prep.info.solution_cells, solutions),
+               cases=prep.payloads[task.function], preamble=preamble, harness=harness, requires=task.requires,
+               tensorflow=task.tensorflow, seed=int(prep.module.SEED))
+
+
+def limits_for(task: Task, full_setup: bool, override: dict) -> sandbox.Limits:
+    """The task's limits (see Task.limits_for), capped by ``--time-limit`` (``override["wall_s"]``)."""
+    lim = task.limits_for(full_setup)
+    if override.get("wall_s"):
+        lim = replace(lim, wall_s=min(lim.wall_s, override["wall_s"]),
+                      cpu_s=int(min(lim.cpu_s, max(1, override["wall_s"]))))
+    if override.get("memory_mb"):
+        lim = replace(lim, memory_mb=override["memory_mb"])
+    return lim
+
+
+def run_task(prep: Prepared, task: Task, solutions: dict[str, str | None],
+             protect: tuple[Path, ...] = ()) -> sandbox.SandboxResult:
+    """A fresh sandbox (or two, see Task.reload_harness) running the task; with a light preamble first, rerun
+    with the notebook's full setup when the code used a name only the full setup defines."""
+    full = prep.setup
+    if task.preamble is None or task.preamble == full:
+        return run_stages(prep, task, solutions, full, limits_for(task, True, prep.limits_override), protect)
+    light = run_stages(prep, task, solutions, task.preamble, limits_for(task, False, prep.limits_override), protect)
+    names = needs_full_setup(light, task.preamble, full)
+    if not names:
+        return light
+    res = run_stages(prep, task, solutions, full, limits_for(task, True, prep.limits_override), protect)
+    res.seconds += light.seconds
+    res.setup_fallback = tuple(names)
+    return res
+
+
+def run_stages(prep: Prepared, task: Task, solutions: dict[str, str | None], preamble: str,
+               limits: sandbox.Limits, protect: tuple[Path, ...] = ()) -> sandbox.SandboxResult:
+    """One run of the task; with a reload stage, a second fresh sandbox gets the files the first one wrote."""
+    res = sandbox.run_job(job_for(prep, task, solutions, preamble, task.harness), limits, protect=list(protect),
+                          collect=tuple(task.carry) if task.reload_harness else ())
+    if not task.reload_harness or res.status != "ok" or res.run.missing:
+        return res
+    if not any(c.returned for c in res.run.cases):
+        return res                              # nothing to reload: the first stage's errors decide
+    carried, lost = res.files, res.files_missing
+    res = replace(res, files={}, files_missing={})
+    if lost:
+        name, why = next(iter(lost.items()))
+        error = CaseError("FileNotFoundError", f"the saved file {name} {why}", after_reload=True)
+        return _with_cases(res, [c if not c.returned else CaseResult(error=error) for c in res.run.cases])
+    res2 = sandbox.run_job(job_for(prep, task, solutions, preamble, task.reload_harness), limits,
+                           protect=list(protect), files=carried)
+    return merge_reload(res, res2)
+
+
+def _with_cases(res: sandbox.SandboxResult, cases: list[CaseResult]) -> sandbox.SandboxResult:
+    return replace(res, run=replace(res.run, cases=cases))
+
+
+def merge_reload(res1: sandbox.SandboxResult, res2: sandbox.SandboxResult) -> sandbox.SandboxResult:
+    """Per case: an error in either stage wins (stage 2's marked as happening after the reload); else the two
+    result dicts merged, stage 2's keys (e.g. "after") added to stage 1's (e.g. "before")."""
+    seconds = res1.seconds + res2.seconds
+    if res2.status != "ok":
+        return replace(res2, seconds=seconds, detail=f"{res2.detail} ({AFTER_RELOAD})")
+    cases1, cases2 = res1.run.cases, res2.run.cases
+    if res2.run.missing or len(cases2) != len(cases1):
+        return replace(res2, status="bad_result", seconds=seconds, run=None,
+                       detail=f"crashed: the solution cells did not give a result {AFTER_RELOAD}")
+    merged = []
+    for c1, c2 in zip(cases1, cases2):
+        if not c1.returned:
+            merged.append(c1)
+        elif not c2.returned:
+            merged.append(CaseResult(error=replace(c2.error, after_reload=True)))
+        else:
+            d1, d2 = dict_fields(c1.ok), dict_fields(c2.ok)
+            if d1 is None or d2 is None:
+                merged.append(c1)               # not dicts: the judge rejects stage 1's value itself
+                continue
+            out = {**d1, **d2}
+            if "error" in d2:
+                out["error"] = f"{str(d2['error'])[:300]} ({AFTER_RELOAD})"
+            if "error" in d1:
+                out["error"] = d1["error"]
+            merged.append(CaseResult(ok=encode_dict(out)))
+    res = _with_cases(res1, merged)
+    res.seconds = seconds
+    res.stderr = (res1.stderr + "\n--- " + AFTER_RELOAD + " ---\n" + res2.stderr)[-sandbox.MAX_LOG_BYTES:]
+    return res
+
+
+_NAME_ERROR = re.compile(r"name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
+
+
+def defined_names(code: str) -> set[str] | None:
+    """Top-level names a preamble defines (imports, assignments, defs); None when unknown (``import *``)."""
+    try:
+        tree = ast.parse(code or "")
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name == "*":
+                    return None
+                names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
+
+
+def needs_full_setup(res: sandbox.SandboxResult, light: str, full: str) -> list[str]:
+    """The names the light preamble lacks and the full one defines that the run failed on (NameError)."""
+    if res.status != "ok":
+        return []
+    full_names, light_names = defined_names(full), defined_names(light) or set()
+    errors = [(e.type, e.message) for e in res.run.cell_errors]
+    errors += [(c.error.type, c.error.message) for c in res.run.cases if not c.returned]
+    found = []
+    for etype, message in errors:
+        if etype != "NameError":
+            continue
+        m = _NAME_ERROR.search(message)
+        if m and m.group(1) not in light_names and (full_names is None or m.group(1) in full_names):
+            found.append(m.group(1))
+    return sorted(set(found))
