@@ -78,8 +78,9 @@ class Cluster:
             raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}\n{log}")
 
     def start(self) -> "Cluster":
-        # directly under /tmp (short socket path, and pytest's own temporary folders are root-only when run as root)
-        self.base = Path(tempfile.mkdtemp(prefix="pg-test-"))
+        # directly under /tmp, whatever TMPDIR says: a unix socket path has at most 107 bytes, and the server's user
+        # must reach the folder (pytest's own temporary folders, like a root's TMPDIR, are root-only)
+        self.base = Path(tempfile.mkdtemp(prefix="pg-test-", dir="/tmp" if os.path.isdir("/tmp") else None))
         self.socket_dir.mkdir()
         if self.as_root:
             for p in (self.base, self.socket_dir):
