@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 READY  := $(VENV)/.installed
 LAB_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
+SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: lab course test grade-demo bench clean distclean
+.PHONY: lab course test postgresql grade-demo bench clean distclean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,17 @@ course: $(READY)
 test: $(READY)
 	COURSE_MODE=quick MPLBACKEND=Agg $(BIN)/python -m pytest tests $(wildcard notebooks/[0-9][0-9]_*.ipynb) \
 	  --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
+
+## postgresql: Debian's PostgreSQL server where missing (the PostgreSQL gradebook tests start a throwaway cluster
+## with it; they skip without it, except under CI=true). .ci/run runs this before `make test`.
+postgresql:
+	@if ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null; then \
+	  echo "PostgreSQL server binaries found"; \
+	else \
+	  echo "installing Debian's postgresql package"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	fi
 
 ## grade-demo: release the exercises and grade the shipped example submissions
 grade-demo: $(READY)

@@ -15,7 +15,7 @@ import threading
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbformat.v4 import new_output
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook, InvalidEntry, MissingEntry
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                     NbGraderPreprocessor, SaveAutoGrades)
 from traitlets.config import Config
@@ -89,11 +89,26 @@ def autograde_config() -> Config:
     return cfg
 
 
+def ensure_student(gb, student_id: str):
+    """The student's row, created if missing. nbgrader's ``update_or_create_student`` looks up, then inserts: two
+    graders sharing a gradebook (PostgreSQL) can both miss, and the later insert fails on the primary key; that
+    grader then takes the row the other one committed."""
+    try:
+        return gb.update_or_create_student(student_id)
+    except InvalidEntry as lost:
+        try:
+            return gb.find_student(student_id)
+        except MissingEntry:
+            raise lost from None  # not a lost race: nbgrader's own error
+
+
 def store(course, info, verdict) -> None:
     """Write one submission's verdict into the gradebook (via nbgrader's autograde when the notebook is valid)."""
     with _LOCK:
         _VERDICTS[(verdict.assignment, verdict.student)] = verdict
         try:
+            with course.gradebook() as gb:  # before nbgrader's own find-then-insert, which races (ensure_student)
+                ensure_student(gb, verdict.student)
             if verdict.status == "graded":
                 result = course.api(autograde_config()).autograde(verdict.assignment, verdict.student,
                                                                   force=True, create=True)

@@ -4,7 +4,7 @@ c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this 
 c.CourseDirectory.course_id = "rnn-course"
 # The gradebook: SQLite next to this file by default. For a large course point it at PostgreSQL (any SQLAlchemy URL):
 # c.CourseDirectory.db_url = "postgresql+psycopg2://grader:secret@db.example.org:5432/rnn_course"
-# (or set it with `python -m autograder --db-url ...`; install the driver with `pip install psycopg2-binary`).
+# (or set it with `python -m autograder --db-url ...`; the driver, psycopg2-binary, is in requirements.txt).
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
