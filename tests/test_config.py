@@ -70,3 +70,19 @@ def test_setup_is_quiet_on_stderr():
     unexpected = [line for line in proc.stderr.splitlines()
                   if line.strip() and "absl::InitializeLog" not in line and "cudart_stub" not in line]
     assert unexpected == []
+
+
+def test_startup_filter_drops_only_known_lines(monkeypatch):
+    monkeypatch.setattr(config, "USER_TF_LOG_LEVEL", None)
+    monkeypatch.setattr(config, "nvidia_driver_present", lambda: False)
+    noise = config.startup_noise_pattern()
+    assert noise.search("I0000 00:00:1.2 3776 port.cc:153] oneDNN custom operations are on. You may see ...")
+    assert noise.search("I0000 00:00:1.2 3776 cudart_stub.cc:31] Could not find cuda drivers on your machine")
+    assert not noise.search("E0000 00:00:1.2 3776 some_kernel.cc:12] out of memory allocating 50 GB")
+    monkeypatch.setattr(config, "nvidia_driver_present", lambda: True)      # CUDA lines explain a missing GPU
+    assert not config.startup_noise_pattern().search("cudart_stub.cc:31] Could not find cuda drivers")
+
+
+def test_a_lower_log_level_shows_every_startup_line(monkeypatch):
+    monkeypatch.setattr(config, "USER_TF_LOG_LEVEL", "0")
+    assert config.startup_noise_pattern() is None
