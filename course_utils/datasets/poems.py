@@ -15,7 +15,6 @@ import json
 import re
 from dataclasses import dataclass
 
-from course_utils import config
 from course_utils.datasets import _store
 
 NPM_SOURCE = _store.Source(
@@ -35,7 +34,6 @@ COLLECTIONS = {
     "quantangshi": re.compile(r"^(?:package/)?dist/quantangshi/poet\.tang\.(\d+)\.json$"),  # 全唐诗
     "300": re.compile(r"^(?:package/)?dist/quantangshi/唐诗三百首\.json$"),  # 唐诗三百首
 }
-QUICK_MAX_POEMS = 2_000  # poems returned when COURSE_MODE=quick and max_poems is not given
 
 
 @dataclass
@@ -131,15 +129,13 @@ def load_tang_poems(simplified: bool = True, collection: str = "quantangshi", li
     ``simplified=True`` converts Traditional to Simplified characters (OpenCC ``t2s``).
     ``line_length=5``, ``7`` or ``(5, 7)`` keeps only regulated verse: poems whose every line is two
     clauses of that many characters. ``max_poems`` keeps the first poems (in the collection's order);
-    in quick mode (``COURSE_MODE=quick``) it defaults to 2,000.
+    ``None`` keeps them all.
     """
     if collection not in COLLECTIONS:
         raise ValueError(f"collection must be one of {sorted(COLLECTIONS)}, got {collection!r}")
     lengths = (line_length,) if isinstance(line_length, int) else tuple(line_length or ())
     if any(n not in (5, 7) for n in lengths):
         raise ValueError(f"line_length must be 5, 7, (5, 7) or None, got {line_length!r}")
-    if max_poems is None and config.current_mode() == "quick":
-        max_poems = QUICK_MAX_POEMS
 
     poems = []
     for r in _load_records(collection, simplified):
