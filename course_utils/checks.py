@@ -1,4 +1,4 @@
-"""Numeric comparison with a clear verdict, used by every "verify against Keras" cell."""
+"""Checks a chapter prints: numeric comparison against a reference (assert_close) and computed claims (claim)."""
 from __future__ import annotations
 
 import numpy as np
@@ -42,3 +42,33 @@ def assert_close(name: str, ours, reference, rtol: float = 1e-5, atol: float = 1
         )
     print(f"{report}  -> PASS")
     return max_abs
+
+
+class ClaimError(AssertionError):
+    """A conclusion the chapter draws from its measurements does not hold for the numbers of this run."""
+
+
+def _fmt(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.4g}"
+    return str(value)
+
+
+def claim(text: str, holds, *, enforce: bool, **values) -> bool:
+    """Print a conclusion drawn from measurements, with the numbers behind it, and whether it holds.
+
+    ``holds`` is the condition computed from the measured ``values`` (shown as ``name=value``). With
+    ``enforce=True`` (full mode, through ``cfg.claim``) a claim that does not hold raises :class:`ClaimError`,
+    so ``make course`` stops instead of storing prose that its own numbers contradict; with ``enforce=False``
+    (quick mode: less data, other numbers) the verdict is printed and the run goes on.
+    """
+    holds = bool(holds)
+    numbers = ", ".join(f"{name} = {_fmt(value)}" for name, value in values.items())
+    line = f"{text}  [{numbers}]" if numbers else text
+    if holds:
+        print(f"CLAIM HOLDS: {line}")
+    elif enforce:
+        raise ClaimError(f"claim does not hold: {line}")
+    else:
+        print(f"CLAIM DOES NOT HOLD on this quick-mode run (checked in full mode): {line}")
+    return holds

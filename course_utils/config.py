@@ -87,6 +87,16 @@ class Config:
         """The value for the current mode: ``cfg.pick(full=8, quick=1)``."""
         return quick if self.quick else full
 
+    def claim(self, text: str, holds, **values) -> bool:
+        """A conclusion computed from measured ``values``, printed with them; false ones fail full-mode runs.
+
+        ``cfg.claim("the GRU beats persistence", gru_mae < persistence_mae, gru=gru_mae, persistence=...)``;
+        see :func:`course_utils.checks.claim`.
+        """
+        from course_utils.checks import claim
+
+        return claim(text, holds, enforce=not self.quick, **values)
+
     @property
     def data_dirs(self) -> list[Path]:
         return data_search_dirs()
