@@ -43,7 +43,7 @@ TARGET = 0.85
 
 def encode_last(vectorizer, texts, length=200, batch=1000):
     """The last ``length`` ids of every text, padded with 0 at the end."""
-    from course_utils.models import KeepLastTokens
+    from course_utils.truncation import KeepLastTokens
 
     keep = KeepLastTokens(length)
     return np.concatenate([keep(vectorizer(texts[s:s + batch])).numpy() for s in range(0, len(texts), batch)])
@@ -151,7 +151,7 @@ def main(argv=None):
     import tensorflow as tf
 
     from course_utils.datasets import load_glove, load_imdb
-    from course_utils.models import length_bucketed_dataset, length_sorted_dataset, predict_in_order
+    from course_utils.pipelines import length_bucketed_dataset, length_sorted_dataset, predict_in_order
     from course_utils.text import make_word_vectorizer, vocabulary
 
     t0 = time.perf_counter()

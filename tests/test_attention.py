@@ -1,11 +1,11 @@
-"""Tests for course_utils.attention.AttentionLayer and course_utils.models.load_model."""
+"""Tests for course_utils.attention.AttentionLayer and course_utils.saving.load_model."""
 import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
 
 from course_utils.attention import AttentionLayer  # noqa: E402
-from course_utils.models import load_model  # noqa: E402
+from course_utils.saving import load_model  # noqa: E402
 
 VOCAB, T, D = 50, 7, 6
 
@@ -126,7 +126,7 @@ def test_load_model_loads_a_real_model(tmp_path):
 
 
 def test_keep_last_tokens_keeps_the_end_and_pads_at_the_end(tmp_path):
-    from course_utils.models import KeepLastTokens
+    from course_utils.truncation import KeepLastTokens
 
     ids = np.array([[5, 6, 7, 8, 9, 0, 0],      # 5 tokens -> last 3
                     [3, 4, 0, 0, 0, 0, 0],      # 2 tokens -> kept, padded

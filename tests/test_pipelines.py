@@ -1,11 +1,10 @@
-"""Tests for the input-pipeline helpers in course_utils.models."""
+"""Tests for the input pipelines of course_utils.pipelines."""
 import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
 
-from course_utils.models import (EpochTimer, length_bucketed_dataset, length_sorted_dataset,  # noqa: E402
-                                 predict_in_order)
+from course_utils.pipelines import length_bucketed_dataset, length_sorted_dataset, predict_in_order  # noqa: E402
 
 
 def _ids(n=37, T=12, seed=0):
@@ -44,11 +43,3 @@ def test_predict_in_order_restores_the_input_order():
     got = np.concatenate([np.asarray(y) for _, y in ds])
     np.testing.assert_array_equal(got, order)
 
-
-def test_epoch_timer_records_one_time_per_epoch():
-    inp = keras.Input(shape=(3,))
-    model = keras.Model(inp, keras.layers.Dense(1)(inp))
-    model.compile(optimizer="sgd", loss="mse")
-    timer = EpochTimer()
-    model.fit(np.zeros((8, 3)), np.zeros((8, 1)), epochs=3, verbose=0, callbacks=[timer])
-    assert len(timer.seconds) == 3 and timer.per_epoch > 0

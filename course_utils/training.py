@@ -1,0 +1,65 @@
+"""The training loop chapters 5 and 8 share: binary classifiers, early stopping on validation, seconds per epoch."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+__all__ = ["EpochTimer", "TrainingRun", "compile_binary_classifier", "fit_with_early_stopping"]
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Records the wall-clock seconds of every epoch in ``self.seconds`` (training plus validation)."""
+
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+    @property
+    def per_epoch(self) -> float:
+        return sum(self.seconds) / max(len(self.seconds), 1)
+
+
+@dataclass
+class TrainingRun:
+    """What one ``fit_with_early_stopping`` call measured."""
+
+    history: dict[str, list[float]]  # Keras' per-epoch logs: loss, accuracy, val_loss, val_accuracy
+    seconds_per_epoch: float         # mean wall-clock seconds of an epoch, validation included
+    monitor: str = "val_accuracy"    # the validation metric early stopping watched
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.history[self.monitor])
+
+    @property
+    def best_epoch(self) -> int:
+        """1-based epoch with the best ``monitor`` value: the weights the model holds after training."""
+        return int(np.argmax(self.history[self.monitor])) + 1
+
+    @property
+    def best(self) -> float:
+        return float(self.history[self.monitor][self.best_epoch - 1])
+
+
+def compile_binary_classifier(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
+    """Compile a model with one sigmoid output: Adam, binary cross-entropy, accuracy. Returns the model."""
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def fit_with_early_stopping(model: keras.Model, train_data, val_data, *, epochs: int, patience: int = 1,
+                            monitor: str = "val_accuracy", verbose: int = 0) -> TrainingRun:
+    """Train for at most ``epochs`` epochs, stop after ``patience`` epochs without a better ``monitor`` value on
+    ``val_data``, and keep the best epoch's weights. Selection uses validation data only, never the test split."""
+    timer = EpochTimer()
+    early = keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)
+    history = model.fit(train_data, validation_data=val_data, epochs=epochs, callbacks=[early, timer], verbose=verbose)
+    return TrainingRun(history=history.history, seconds_per_epoch=timer.per_epoch, monitor=monitor)
