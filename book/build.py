@@ -1,0 +1,32 @@
+"""`python -m book.build [--out build/book]`: stage the course's stored notebooks and build the static site."""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sphinx.cmd.build import build_main
+
+from book.pages import REPO, stage
+
+
+def build(out: Path, staging: Path | None = None, jobs: str = "auto") -> int:
+    """Build the book into `out`; returns Sphinx's exit status (warnings count as errors)."""
+    staging = staging or out.with_name(out.name + "-src")
+    stage(staging)
+    return build_main(["-b", "html", "-q", "-W", "--keep-going", "-j", jobs, "-d", str(staging / ".doctrees"),
+                       str(staging), str(out)])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=REPO / "build" / "book", help="output folder (default build/book)")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    status = build(args.out.resolve())
+    if status == 0:
+        print(f"book built in {time.perf_counter() - start:.1f} s: open {args.out / 'index.html'}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

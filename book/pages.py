@@ -1,0 +1,94 @@
+"""Which files make the book, in sidebar order, and how they are staged for Sphinx.
+
+Found by glob, so a chapter or exercise folder added later appears without editing anything: the course README is
+the home page, then notebooks/README.md, every `notebooks/NN_*.ipynb` chapter, every `notebooks/NN_*/` folder (its
+README.md, then its notebooks), and the reference READMEs.
+"""
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from book.alt_text import apply_alt_texts, load_alt_texts
+
+REPO = Path(__file__).resolve().parent.parent
+REFERENCE_PAGES = ("data/README.md", "autograder/README.md", "bench/README.md")
+
+
+@dataclass
+class Section:
+    """A top-level sidebar entry: one page, with optional child pages."""
+    page: str
+    children: list[str] = field(default_factory=list)
+
+
+def course_sections(repo: Path = REPO) -> list[Section]:
+    """The course's pages (paths relative to the repository) in reading order."""
+    notebooks = repo / "notebooks"
+    entries = sorted([*notebooks.glob("[0-9][0-9]_*.ipynb"), *(d for d in notebooks.glob("[0-9][0-9]_*") if d.is_dir())])
+    sections = [Section("notebooks/README.md")]
+    for entry in entries:
+        if entry.is_dir():
+            readme = entry / "README.md"
+            children = sorted(entry.glob("*.ipynb"))
+            if not readme.exists():
+                raise FileNotFoundError(f"{entry.relative_to(repo)}/ has no README.md: the book needs one as its page")
+            sections.append(Section(_rel(readme, repo), [_rel(child, repo) for child in children]))
+        else:
+            sections.append(Section(_rel(entry, repo)))
+    return sections
+
+
+def notebook_pages(repo: Path = REPO) -> list[str]:
+    """Every notebook of the book."""
+    return [page for s in course_sections(repo) for page in (s.page, *s.children) if page.endswith(".ipynb")]
+
+
+def _rel(path: Path, repo: Path) -> str:
+    return path.relative_to(repo).as_posix()
+
+
+def _docname(page: str) -> str:
+    return page.rsplit(".", 1)[0]
+
+
+def _toctree(entries: list[str], caption: str | None = None, hidden: bool = True) -> str:
+    options = (":hidden:\n" if hidden else "") + (f":caption: {caption}\n" if caption else "") + ":maxdepth: 2\n"
+    return "\n\n```{toctree}\n" + options + "\n" + "\n".join(entries) + "\n```\n"
+
+
+def stage(target: Path, repo: Path = REPO) -> list[str]:
+    """Copy the book's sources into `target` (emptied first), alt texts applied, toctrees added; returns the pages."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for name in ("conf.py", "lab_link.py"):
+        shutil.copy2(Path(__file__).with_name(name), target / name)
+    sections = course_sections(repo)
+    texts = load_alt_texts()
+    pages = ["README.md"]
+    for section in sections:
+        extra = _toctree([Path(c).name.rsplit(".", 1)[0] for c in section.children]) if section.children else ""
+        _copy_page(repo, section.page, target, texts, extra)
+        for child in section.children:
+            _copy_page(repo, child, target, texts)
+        pages += [section.page, *section.children]
+    for page in REFERENCE_PAGES:
+        _copy_page(repo, page, target, texts)
+        pages.append(page)
+    home = (repo / "README.md").read_text(encoding="utf-8")
+    home += _toctree([_docname(s.page) for s in sections], caption="Course")
+    home += _toctree([_docname(p) for p in REFERENCE_PAGES], caption="Reference")
+    (target / "index.md").write_text(home, encoding="utf-8")
+    return pages
+
+
+def _copy_page(repo: Path, page: str, target: Path, texts: dict, extra_markdown: str = "") -> None:
+    source, destination = repo / page, target / page
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    if page.endswith(".ipynb"):
+        notebook = json.loads(source.read_text(encoding="utf-8"))
+        apply_alt_texts(page, notebook, texts)
+        destination.write_text(json.dumps(notebook, ensure_ascii=False, indent=1), encoding="utf-8")
+    else:
+        destination.write_text(source.read_text(encoding="utf-8") + extra_markdown, encoding="utf-8")
