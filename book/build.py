@@ -9,11 +9,11 @@ from sphinx.cmd.build import build_main
 from book.pages import REPO, stage
 
 
-def build(out: Path, staging: Path | None = None, jobs: str = "auto") -> int:
+def build(out: Path, staging: Path | None = None) -> int:
     """Build the book into `out`; returns Sphinx's exit status (warnings count as errors)."""
     staging = staging or out.with_name(out.name + "-src")
     stage(staging)
-    return build_main(["-b", "html", "-q", "-W", "--keep-going", "-j", jobs, "-d", str(staging / ".doctrees"),
+    return build_main(["-b", "html", "-q", "-W", "--keep-going", "-d", str(staging / ".doctrees"),
                        str(staging), str(out)])
 
 

@@ -5,6 +5,8 @@ the home page, then notebooks/README.md, every `notebooks/NN_*.ipynb` chapter, e
 README.md, then its notebooks), and the reference READMEs.
 """
 import json
+import posixpath
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +15,7 @@ from book.alt_text import apply_alt_texts, load_alt_texts
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE_PAGES = ("data/README.md", "autograder/README.md", "bench/README.md")
+_LINK = re.compile(r"\[([^\]]+)\]\(([^()\s]+)\)")
 
 
 @dataclass
@@ -65,30 +68,46 @@ def stage(target: Path, repo: Path = REPO) -> list[str]:
     for name in ("conf.py", "lab_link.py"):
         shutil.copy2(Path(__file__).with_name(name), target / name)
     sections = course_sections(repo)
+    pages = ["README.md", *(p for s in sections for p in (s.page, *s.children)), *REFERENCE_PAGES]
     texts = load_alt_texts()
-    pages = ["README.md"]
     for section in sections:
         extra = _toctree([Path(c).name.rsplit(".", 1)[0] for c in section.children]) if section.children else ""
-        _copy_page(repo, section.page, target, texts, extra)
+        _copy_page(repo, section.page, target, texts, pages, extra)
         for child in section.children:
-            _copy_page(repo, child, target, texts)
-        pages += [section.page, *section.children]
+            _copy_page(repo, child, target, texts, pages)
     for page in REFERENCE_PAGES:
-        _copy_page(repo, page, target, texts)
-        pages.append(page)
-    home = (repo / "README.md").read_text(encoding="utf-8")
+        _copy_page(repo, page, target, texts, pages)
+    home = unlink_non_pages((repo / "README.md").read_text(encoding="utf-8"), "README.md", pages)
     home += _toctree([_docname(s.page) for s in sections], caption="Course")
     home += _toctree([_docname(p) for p in REFERENCE_PAGES], caption="Reference")
     (target / "index.md").write_text(home, encoding="utf-8")
     return pages
 
 
-def _copy_page(repo: Path, page: str, target: Path, texts: dict, extra_markdown: str = "") -> None:
+def unlink_non_pages(markdown: str, page: str, pages: list[str]) -> str:
+    """Turn relative links to repository files that are not book pages (e.g. `bench/results/`) into code text."""
+    folder = posixpath.dirname(page)
+
+    def replace(match: re.Match) -> str:
+        text, href = match.groups()
+        if re.match(r"[a-z][a-z0-9+.-]*:|#", href):
+            return match.group(0)
+        target = posixpath.normpath(posixpath.join(folder, href.split("#")[0]))
+        return match.group(0) if target in pages else f"`{text.strip('`')}` (in the repository)"
+
+    return _LINK.sub(replace, markdown)
+
+
+def _copy_page(repo: Path, page: str, target: Path, texts: dict, pages: list[str], extra_markdown: str = "") -> None:
     source, destination = repo / page, target / page
     destination.parent.mkdir(parents=True, exist_ok=True)
     if page.endswith(".ipynb"):
         notebook = json.loads(source.read_text(encoding="utf-8"))
         apply_alt_texts(page, notebook, texts)
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "markdown":
+                cell["source"] = unlink_non_pages("".join(cell["source"]), page, pages)
         destination.write_text(json.dumps(notebook, ensure_ascii=False, indent=1), encoding="utf-8")
     else:
-        destination.write_text(source.read_text(encoding="utf-8") + extra_markdown, encoding="utf-8")
+        markdown = unlink_non_pages(source.read_text(encoding="utf-8"), page, pages)
+        destination.write_text(markdown + extra_markdown, encoding="utf-8")
