@@ -18,6 +18,7 @@ nb_execution_mode = "off"
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath", "html_image"]
 myst_heading_anchors = 3
+myst_dmath_double_inline = True      # "$$...$$" inside a paragraph, as JupyterLab renders it (exercise 4 has one)
 
 # MathJax 3 comes from sphinx-mathjax-offline (copied into _static/mathjax); `$...$` and `\(...\)` are typeset
 # everywhere except code, including inside the raw HTML of the folded <details> answers.
@@ -41,7 +42,7 @@ html_theme_options = {
     "home_page_in_toc": True,
     "navigation_with_keys": False,
 }
-html_last_updated_fmt = None
+html_context = {"default_mode": "auto"}   # without it the theme logs "invalid theme mode" on a first visit
 
 # "Open in JupyterLab" points at the server that `make lab` starts; BOOK_LAB_URL changes it (a JupyterHub, say).
 lab_url = os.environ.get("BOOK_LAB_URL", "http://localhost:8888/lab/tree")

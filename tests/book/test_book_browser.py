@@ -1,0 +1,214 @@
+"""The built book in a real browser: headless Debian Chromium, driven by Playwright, loads every page over HTTP.
+
+Fails on a JavaScript console error, a request that failed or left the site, an image that did not load, math left
+raw, a broken internal link or anchor, a chapter missing from the sidebar, Chinese text drawn with a font that has no
+CJK glyphs, and an answer in <details> shown unfolded. Skips only when Chromium is not installed (`make browser`),
+never under CI=true.
+"""
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlparse
+
+import pytest
+
+from book.pages import notebook_pages
+
+CHROMIUM = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")
+RAW_MATH = re.compile(r"\$[^$\s][^$\n]*\$|\\\(.+?\\\)|\\\[.+?\\\]|\$\$.+?\$\$")
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+# text of the page as a reader sees it, without code, outputs and typeset math (where a "$" is no delimiter)
+VISIBLE_PROSE_JS = """() => {
+  const copy = document.querySelector('main').cloneNode(true);
+  copy.querySelectorAll('pre, code, script, style, mjx-container, .cell_output, .output, .highlight')
+      .forEach(e => e.remove());
+  return copy.textContent;
+}"""
+BROKEN_IMAGES_JS = """() => [...document.images]
+  .filter(img => !img.complete || img.naturalWidth === 0).map(img => img.currentSrc || img.src)"""
+UNFOLDED_DETAILS_JS = """() => [...document.querySelectorAll('main details')].filter(d => {
+  if (d.open) return true;
+  return [...d.children].some(c => c.tagName !== 'SUMMARY' && c.checkVisibility());
+}).map(d => (d.querySelector('summary') || d).textContent.trim().slice(0, 60))"""
+MARK_CJK_JS = """() => {
+  const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+  const marked = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!/[\\u3400-\\u9fff]/.test(node.textContent) || parent.hasAttribute('data-cjk') || marked.length >= 40) continue;
+    if (!parent.checkVisibility() || parent.closest('details:not([open])')) continue;
+    parent.setAttribute('data-cjk', marked.length);
+    marked.push(parent.textContent);
+  }
+  return marked;
+}"""
+
+
+def _cjk_font_families() -> set[str]:
+    """Families of the installed fonts that cover Chinese (fontconfig's view, as Chromium's)."""
+    if not shutil.which("fc-list"):
+        return set()
+    listing = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+    return {name.strip() for line in listing.splitlines() for name in line.split(",") if name.strip()}
+
+
+@pytest.fixture(scope="module")
+def site_url(built_book):
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(built_book)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run must run `make browser` before `make test`")
+        pytest.skip(f"no Chromium at {CHROMIUM}: run `make browser` (Debian's chromium and fonts-noto-cjk)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def _page_urls(site_url):
+    pages = ["index.html"] + [p.rsplit(".", 1)[0] + ".html"
+                              for p in ("notebooks/README.md", *notebook_pages(), "search.html")]
+    for extra in ("notebooks/09_exercises/README.html", "data/README.html", "autograder/README.html",
+                  "bench/README.html"):
+        if extra not in pages:
+            pages.append(extra)
+    return [urljoin(site_url, p.replace("search.html.html", "search.html")) for p in pages]
+
+
+class PageReport:
+    """What one page load showed."""
+
+    def __init__(self, url):
+        self.url, self.problems, self.links, self.ids, self.sidebar = url, [], set(), set(), set()
+
+
+def _visit(context, url, site_url, cjk_families) -> PageReport:
+    report = PageReport(url)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and report.problems.append(f"console error: {m.text}"))
+    page.on("pageerror", lambda e: report.problems.append(f"JavaScript exception: {e}"))
+    page.on("requestfailed", lambda r: report.problems.append(f"request failed: {r.url} ({r.failure})"))
+    page.on("response", lambda r: r.status >= 400 and report.problems.append(f"HTTP {r.status}: {r.url}"))
+
+    def only_the_site(route):
+        if route.request.url.startswith(site_url) or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            report.problems.append(f"request outside the site: {route.request.url}")
+            route.abort()
+
+    page.route("**/*", only_the_site)
+    page.goto(url, wait_until="load")
+    page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+
+    report.problems += [f"image did not load: {src}" for src in page.evaluate(BROKEN_IMAGES_JS)]
+    prose = page.evaluate(VISIBLE_PROSE_JS)
+    report.problems += [f"math left raw: {m[:60]!r}" for m in RAW_MATH.findall(prose)]
+    report.problems += [f"<details> shown unfolded: {s!r}" for s in page.evaluate(UNFOLDED_DETAILS_JS)]
+    report.problems += _missing_cjk_glyphs(page, cjk_families)
+    report.links = set(page.eval_on_selector_all("main a[href], nav a[href]", "as => as.map(a => a.href)"))
+    report.ids = set(page.eval_on_selector_all("[id]", "es => es.map(e => e.id)"))
+    report.sidebar = set(page.eval_on_selector_all("nav.bd-docs-nav a[href]", "as => as.map(a => a.href)"))
+    page.close()
+    return report
+
+
+def _missing_cjk_glyphs(page, cjk_families) -> list[str]:
+    """Every visible element with Chinese text must draw at least as many glyphs with CJK fonts as it has CJK
+    characters; the fonts are the ones Chromium actually used (DevTools' CSS.getPlatformFontsForNode)."""
+    texts = page.evaluate(MARK_CJK_JS)
+    if not texts:
+        return []
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+    problems = []
+    for index, text in enumerate(texts):
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": f'[data-cjk="{index}"]'})["nodeId"]
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        drawn = sum(f["glyphCount"] for f in fonts if f["familyName"] in cjk_families)
+        if drawn < len(CJK.findall(text)):
+            used = ", ".join(f"{f['familyName']} ({f['glyphCount']} glyphs)" for f in fonts)
+            problems.append(f"Chinese text drawn without a CJK font ({used}; install fonts-noto-cjk): {text[:40]!r}")
+    cdp.detach()
+    return problems
+
+
+@pytest.fixture(scope="module")
+def reports(browser, site_url):
+    cjk_families = _cjk_font_families()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    visited = [_visit(context, url, site_url, cjk_families) for url in _page_urls(site_url)]
+    context.close()
+    return visited
+
+
+def test_every_page_loads_cleanly(reports):
+    problems = [f"{urlparse(r.url).path}: {p}" for r in reports for p in r.problems]
+    assert not problems, "\n".join(problems)
+
+
+def test_chinese_text_is_checked_where_it_is(reports):
+    chapter7 = next(r for r in reports if r.url.endswith("07_text_generation.html"))
+    assert chapter7.ids, "chapter 7 did not load"
+    assert _cjk_font_families(), "no font with Chinese glyphs installed: run `make browser` (fonts-noto-cjk)"
+
+
+def test_internal_links_and_anchors_resolve(reports, site_url):
+    ids_by_page = {urldefrag(r.url).url: r.ids for r in reports}
+    broken = []
+    for report in reports:
+        for link in sorted(report.links):
+            target, anchor = urldefrag(link)
+            if not target.startswith(site_url):
+                continue
+            path = urlparse(target).path
+            if target not in ids_by_page:
+                if target.endswith("/") or not Path(path).suffix:
+                    target = urljoin(target, "index.html")
+                if target not in ids_by_page and not _exists(site_url, target):
+                    broken.append(f"{urlparse(report.url).path}: link to missing {path}")
+                    continue
+            if anchor and target in ids_by_page and anchor not in ids_by_page[target]:
+                broken.append(f"{urlparse(report.url).path}: link to missing anchor {path}#{anchor}")
+    assert not broken, "\n".join(broken)
+
+
+def _exists(site_url, url) -> bool:
+    import urllib.request
+    try:
+        with urllib.request.urlopen(url) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def test_every_chapter_and_exercise_is_in_the_sidebar_of_every_page(reports, site_url):
+    expected = {urljoin(site_url, p.rsplit(".", 1)[0] + ".html") for p in ("notebooks/README.md", *notebook_pages())}
+    missing = []
+    for report in reports:
+        lacking = sorted(urlparse(u).path for u in expected - {urldefrag(link).url for link in report.sidebar})
+        if lacking:
+            missing.append(f"{urlparse(report.url).path}: the sidebar lacks {', '.join(lacking)}")
+    assert not missing, "\n".join(missing)
