@@ -18,7 +18,7 @@ from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
 
-from book.pages import notebook_pages
+from book.pages import REPO, notebook_pages
 
 CHROMIUM = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")
 RAW_MATH = re.compile(r"\$[^$\s][^$\n]*\$|\\\(.+?\\\)|\\\[.+?\\\]|\$\$.+?\$\$")
@@ -109,7 +109,7 @@ class PageReport:
 
     def __init__(self, url):
         self.url, self.problems, self.links, self.ids, self.sidebar = url, [], set(), set(), set()
-        self.cjk_checked = 0
+        self.cjk_checked, self.lab_link, self.download_link = 0, None, None
 
 
 def _visit(context, url, site_url, cjk_families) -> PageReport:
@@ -138,7 +138,9 @@ def _visit(context, url, site_url, cjk_families) -> PageReport:
     report.problems += [f"<details> shown unfolded: {s!r}" for s in page.evaluate(UNFOLDED_DETAILS_JS)]
     report.cjk_checked, missing_glyphs = _missing_cjk_glyphs(page, cjk_families)
     report.problems += missing_glyphs
-    report.links = set(page.eval_on_selector_all("main a[href], nav a[href]", "as => as.map(a => a.href)"))
+    report.links = set(page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)"))
+    report.lab_link = page.evaluate("() => document.querySelector('a.btn-open-in-jupyterlab-button')?.href")
+    report.download_link = page.evaluate("() => document.querySelector('a.btn-download-source-button')?.href")
     report.ids = set(page.eval_on_selector_all("[id]", "es => es.map(e => e.id)"))
     report.sidebar = set(page.eval_on_selector_all("nav.bd-docs-nav a[href]", "as => as.map(a => a.href)"))
     page.close()
@@ -211,6 +213,30 @@ def _broken_links(reports, site_url) -> list[str]:
 def test_internal_links_and_anchors_resolve(reports, site_url):
     broken = _broken_links(reports, site_url)
     assert not broken, "\n".join(broken)
+
+
+def test_every_page_links_its_notebook_in_jupyterlab_and_for_download(reports, site_url):
+    wrong = []
+    for report in reports:
+        path = urlparse(report.url).path.lstrip("/")
+        if path in ("search.html", "genindex.html"):
+            continue
+        source = "README.md" if path == "index.html" else next(
+            p for p in (path[:-5] + ".ipynb", path[:-5] + ".md") if Path(REPO, p).exists())
+        if not (report.lab_link or "").endswith("/lab/tree/" + source):
+            wrong.append(f"{path}: JupyterLab link {report.lab_link}, expected one ending in /lab/tree/{source}")
+        if not report.download_link or not _exists(site_url, report.download_link):
+            wrong.append(f"{path}: no download link that works ({report.download_link})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_search_finds_the_chapters(browser, site_url):
+    page = browser.new_page()
+    page.goto(urljoin(site_url, "search.html?q=forget+gate"))
+    page.wait_for_selector("#search-results ul.search li", timeout=30_000)
+    found = page.eval_on_selector_all("#search-results ul.search li a", "as => as.map(a => a.href)")
+    page.close()
+    assert any("03_lstm_gru" in link for link in found), found
 
 
 def _exists(site_url, url) -> bool:
