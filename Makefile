@@ -78,7 +78,7 @@ bench: $(READY)
 
 clean:
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
-	rm -rf .pytest_cache notebooks/.ipynb_checkpoints
+	rm -rf .pytest_cache notebooks/.ipynb_checkpoints build/book build/book-src
 
 distclean: clean
 	rm -rf $(VENV) data/cache
