@@ -42,9 +42,19 @@ def course_sections(repo: Path = REPO) -> list[Section]:
     return sections
 
 
+def all_pages(repo: Path = REPO) -> list[str]:
+    """Every source file of the book, in sidebar order: the README (the home page), the course, the references."""
+    return ["README.md", *(page for s in course_sections(repo) for page in (s.page, *s.children)), *REFERENCE_PAGES]
+
+
 def notebook_pages(repo: Path = REPO) -> list[str]:
     """Every notebook of the book."""
-    return [page for s in course_sections(repo) for page in (s.page, *s.children) if page.endswith(".ipynb")]
+    return [page for page in all_pages(repo) if page.endswith(".ipynb")]
+
+
+def html_path(page: str) -> str:
+    """Where the built site has the page of a source file."""
+    return "index.html" if page == "README.md" else page.rsplit(".", 1)[0] + ".html"
 
 
 def _rel(path: Path, repo: Path) -> str:
@@ -68,7 +78,7 @@ def stage(target: Path, repo: Path = REPO) -> list[str]:
     for name in ("conf.py", "lab_link.py"):
         shutil.copy2(Path(__file__).with_name(name), target / name)
     sections = course_sections(repo)
-    pages = ["README.md", *(p for s in sections for p in (s.page, *s.children)), *REFERENCE_PAGES]
+    pages = all_pages(repo)
     texts = load_alt_texts()
     for section in sections:
         extra = _toctree([Path(c).name.rsplit(".", 1)[0] for c in section.children]) if section.children else ""

@@ -18,7 +18,7 @@ from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
 
-from book.pages import REPO, notebook_pages
+from book.pages import all_pages, html_path
 
 CHROMIUM = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")
 RAW_MATH = re.compile(r"\$[^$\s][^$\n]*\$|\\\(.+?\\\)|\\\[.+?\\\]|\$\$.+?\$\$")
@@ -95,13 +95,7 @@ def browser():
 
 
 def _page_urls(site_url):
-    pages = ["index.html"] + [p.rsplit(".", 1)[0] + ".html"
-                              for p in ("notebooks/README.md", *notebook_pages(), "search.html")]
-    for extra in ("notebooks/09_exercises/README.html", "data/README.html", "autograder/README.html",
-                  "bench/README.html"):
-        if extra not in pages:
-            pages.append(extra)
-    return [urljoin(site_url, p.replace("search.html.html", "search.html")) for p in pages]
+    return [urljoin(site_url, html_path(page)) for page in all_pages()] + [urljoin(site_url, "search.html")]
 
 
 class PageReport:
@@ -216,13 +210,12 @@ def test_internal_links_and_anchors_resolve(reports, site_url):
 
 
 def test_every_page_links_its_notebook_in_jupyterlab_and_for_download(reports, site_url):
+    sources = {urljoin(site_url, html_path(page)): page for page in all_pages()}
     wrong = []
     for report in reports:
-        path = urlparse(report.url).path.lstrip("/")
-        if path in ("search.html", "genindex.html"):
+        if report.url not in sources:
             continue
-        source = "README.md" if path == "index.html" else next(
-            p for p in (path[:-5] + ".ipynb", path[:-5] + ".md") if Path(REPO, p).exists())
+        path, source = urlparse(report.url).path, sources[report.url]
         if not (report.lab_link or "").endswith("/lab/tree/" + source):
             wrong.append(f"{path}: JupyterLab link {report.lab_link}, expected one ending in /lab/tree/{source}")
         if not report.download_link or not _exists(site_url, report.download_link):
@@ -249,7 +242,7 @@ def _exists(site_url, url) -> bool:
 
 
 def test_every_chapter_and_exercise_is_in_the_sidebar_of_every_page(reports, site_url):
-    expected = {urljoin(site_url, p.rsplit(".", 1)[0] + ".html") for p in ("notebooks/README.md", *notebook_pages())}
+    expected = {urljoin(site_url, html_path(p)) for p in all_pages() if p.startswith("notebooks/")}
     missing = []
     for report in reports:
         lacking = sorted(urlparse(u).path for u in expected - {urldefrag(link).url for link in report.sidebar})

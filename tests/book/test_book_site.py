@@ -4,7 +4,7 @@ import json
 import re
 from pathlib import Path
 
-from book.pages import REPO, notebook_pages
+from book.pages import REPO, all_pages, html_path, notebook_pages
 
 EXTERNAL_SOURCE = re.compile(r"<(?:script|link|img|iframe|source|audio|video)\b[^>]*\b(?:src|href)=\"((?:https?:)?//[^\"]+)\"")
 CSS_EXTERNAL_URL = re.compile(r"url\(\s*['\"]?((?:https?:)?//[^)'\"]+)")
@@ -17,9 +17,8 @@ def _site_text(site: Path, suffixes=(".html", ".ipynb", ".md", ".txt", ".js")) -
 
 
 def test_every_page_of_the_book_is_built(built_book):
-    for page in ["README.md", *notebook_pages()]:
-        html = "index.html" if page == "README.md" else page.rsplit(".", 1)[0] + ".html"
-        assert (built_book / html).exists(), f"{page} has no page {html}"
+    for page in all_pages():
+        assert (built_book / html_path(page)).exists(), f"{page} has no page {html_path(page)}"
 
 
 def test_no_page_or_stylesheet_loads_anything_from_outside_the_site(built_book):
