@@ -4,6 +4,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from book.pages import REPO, all_pages, html_path, notebook_pages
 
 EXTERNAL_SOURCE = re.compile(r"<(?:script|link|img|iframe|source|audio|video)\b[^>]*\b(?:src|href)=\"((?:https?:)?//[^\"]+)\"")
@@ -19,6 +21,12 @@ def _site_text(site: Path, suffixes=(".html", ".ipynb", ".md", ".txt", ".js")) -
 def test_every_page_of_the_book_is_built(built_book):
     for page in all_pages():
         assert (built_book / html_path(page)).exists(), f"{page} has no page {html_path(page)}"
+
+
+def test_the_book_builds_without_network(book_build):
+    if not book_build.offline:
+        pytest.skip("`unshare -n` is not allowed here (it needs root on Linux): the build ran with the network")
+    assert (book_build.site / "index.html").exists()
 
 
 def test_no_page_or_stylesheet_loads_anything_from_outside_the_site(built_book):
