@@ -6,15 +6,18 @@ from pathlib import Path
 
 from sphinx.cmd.build import build_main
 
-from book.pages import REPO, stage
+from book.pages import REPO, publish_sources, stage
 
 
 def build(out: Path, staging: Path | None = None) -> int:
     """Build the book into `out`; returns Sphinx's exit status (warnings count as errors)."""
     staging = staging or out.with_name(out.name + "-src")
     stage(staging)
-    return build_main(["-b", "html", "-q", "-W", "--keep-going", "-d", str(staging / ".doctrees"),
-                       str(staging), str(out)])
+    status = build_main(["-b", "html", "-q", "-W", "--keep-going", "-d", str(staging / ".doctrees"),
+                         str(staging), str(out)])
+    if status == 0:
+        publish_sources(out)
+    return status
 
 
 def main(argv=None) -> int:

@@ -15,6 +15,7 @@ from book.alt_text import apply_alt_texts, load_alt_texts
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE_PAGES = ("data/README.md", "autograder/README.md", "bench/README.md")
+_NBVAL_MARKER = re.compile(r"^[ \t]*# NBVAL_[A-Z_]+[ \t]*\n?", re.M)
 _LINK = re.compile(r"\[([^\]]+)\]\(([^()\s]+)\)")
 
 
@@ -71,7 +72,8 @@ def _toctree(entries: list[str], caption: str | None = None, hidden: bool = True
 
 
 def stage(target: Path, repo: Path = REPO) -> list[str]:
-    """Copy the book's sources into `target` (emptied first), alt texts applied, toctrees added; returns the pages."""
+    """Copy the book's sources into `target` (emptied first) for reading: alt texts applied, toctrees added, links to
+    non-pages unlinked, nbval markers dropped from code cells; returns the pages."""
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
@@ -108,6 +110,14 @@ def unlink_non_pages(markdown: str, page: str, pages: list[str]) -> str:
     return _LINK.sub(replace, markdown)
 
 
+def publish_sources(site: Path, repo: Path = REPO) -> None:
+    """Put the repository's own files behind the download buttons (Sphinx copies the staged, edited ones)."""
+    for page in all_pages(repo):
+        destination = site / "_sources" / ("index.md" if page == "README.md" else page)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(repo / page, destination)
+
+
 def _copy_page(repo: Path, page: str, target: Path, texts: dict, pages: list[str], extra_markdown: str = "") -> None:
     source, destination = repo / page, target / page
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +127,8 @@ def _copy_page(repo: Path, page: str, target: Path, texts: dict, pages: list[str
         for cell in notebook["cells"]:
             if cell["cell_type"] == "markdown":
                 cell["source"] = unlink_non_pages("".join(cell["source"]), page, pages)
+            elif cell["cell_type"] == "code":
+                cell["source"] = _NBVAL_MARKER.sub("", "".join(cell["source"]))   # test settings, not for readers
         destination.write_text(json.dumps(notebook, ensure_ascii=False, indent=1), encoding="utf-8")
     else:
         markdown = unlink_non_pages(source.read_text(encoding="utf-8"), page, pages)

@@ -23,6 +23,17 @@ def test_every_page_of_the_book_is_built(built_book):
         assert (built_book / html_path(page)).exists(), f"{page} has no page {html_path(page)}"
 
 
+def test_the_download_buttons_serve_the_repository_files(built_book):
+    for page in all_pages():
+        served = built_book / "_sources" / ("index.md" if page == "README.md" else page)
+        assert served.read_bytes() == (REPO / page).read_bytes(), f"{served} differs from {page}"
+
+
+def test_pages_show_no_nbval_markers(built_book):
+    found = [p.name for p in (built_book / "notebooks").glob("*.html") if "NBVAL_" in p.read_text(encoding="utf-8")]
+    assert not found, found
+
+
 def test_the_book_builds_without_network(book_build):
     if not book_build.offline:
         pytest.skip("`unshare -n` is not allowed here (it needs root on Linux): the build ran with the network")
