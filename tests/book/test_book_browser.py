@@ -103,7 +103,7 @@ class PageReport:
 
     def __init__(self, url):
         self.url, self.problems, self.links, self.ids, self.sidebar = url, [], set(), set(), set()
-        self.cjk_checked, self.lab_link, self.download_link = 0, None, None
+        self.cjk_checked, self.lab_link, self.download_link, self.previous, self.next = 0, None, None, None, None
 
 
 def _visit(context, url, site_url, cjk_families) -> PageReport:
@@ -135,6 +135,8 @@ def _visit(context, url, site_url, cjk_families) -> PageReport:
     report.links = set(page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)"))
     report.lab_link = page.evaluate("() => document.querySelector('a.btn-open-in-jupyterlab-button')?.href")
     report.download_link = page.evaluate("() => document.querySelector('a.btn-download-source-button')?.href")
+    report.previous = page.evaluate("() => document.querySelector('a.left-prev')?.href")
+    report.next = page.evaluate("() => document.querySelector('a.right-next')?.href")
     report.ids = set(page.eval_on_selector_all("[id]", "es => es.map(e => e.id)"))
     report.sidebar = set(page.eval_on_selector_all("nav.bd-docs-nav a[href]", "as => as.map(a => a.href)"))
     page.close()
@@ -220,6 +222,14 @@ def test_every_page_links_its_notebook_in_jupyterlab_and_for_download(reports, s
             wrong.append(f"{path}: JupyterLab link {report.lab_link}, expected one ending in /lab/tree/{source}")
         if not report.download_link or not _exists(site_url, report.download_link):
             wrong.append(f"{path}: no download link that works ({report.download_link})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_previous_and_next_links_follow_the_sidebar(reports, site_url):
+    order = [urljoin(site_url, html_path(page)) for page in all_pages()]
+    by_url = {r.url: r for r in reports}
+    wrong = [f"{urlparse(a).path} -> {urlparse(b).path}: next {by_url[a].next}, previous {by_url[b].previous}"
+             for a, b in zip(order, order[1:]) if by_url[a].next != b or by_url[b].previous != a]
     assert not wrong, "\n".join(wrong)
 
 
