@@ -20,8 +20,10 @@ myst_enable_extensions = ["dollarmath", "amsmath", "html_image"]
 myst_heading_anchors = 3
 myst_dmath_double_inline = True      # "$$...$$" inside a paragraph, as JupyterLab renders it (exercise 4 has one)
 
-# MathJax 3 comes from sphinx-mathjax-offline (copied into _static/mathjax); `$...$` and `\(...\)` are typeset
-# everywhere except code, including inside the raw HTML of the folded <details> answers.
+# MathJax 3 comes from sphinx-mathjax-offline (copied into _static/mathjax). MyST turns `$...$` into math nodes; MathJax
+# also typesets `$...$` and `\(...\)` left in raw HTML (a <details> answer written without blank lines), but never in
+# code or cell outputs. myst_update_mathjax = False keeps MyST from marking whole sections "ignore" for MathJax.
+myst_update_mathjax = False
 mathjax3_config = {
     "tex": {"inlineMath": [["$", "$"], ["\\(", "\\)"]], "displayMath": [["$$", "$$"], ["\\[", "\\]"]],
             "processEscapes": True},
