@@ -79,6 +79,7 @@ def stage(target: Path, repo: Path = REPO) -> list[str]:
     target.mkdir(parents=True)
     for name in ("conf.py", "lab_link.py"):
         shutil.copy2(Path(__file__).with_name(name), target / name)
+    shutil.copytree(Path(__file__).with_name("static"), target / "static")
     sections = course_sections(repo)
     pages = all_pages(repo)
     texts = load_alt_texts()
