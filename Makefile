@@ -35,7 +35,8 @@ lab: $(READY)
 course: $(READY)
 	$(BIN)/python bench/run_notebooks.py --mode $${COURSE_MODE:-full} --inplace
 
-## test: unit tests, loader tests, the autograder's attack suite, and every notebook under nbval in quick mode
+## test: unit tests, loader tests, the autograder's attack suite, the book in headless Chromium, and every notebook
+## under nbval in quick mode
 test: $(READY) $(BOOK_READY)
 	COURSE_MODE=quick MPLBACKEND=Agg $(BIN)/python -m pytest tests $(wildcard notebooks/[0-9][0-9]_*.ipynb) \
 	  --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
