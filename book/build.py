@@ -9,9 +9,9 @@ from sphinx.cmd.build import build_main
 from book.pages import REPO, publish_sources, stage
 
 
-def build(out: Path, staging: Path | None = None) -> int:
-    """Build the book into `out`; returns Sphinx's exit status (warnings count as errors)."""
-    staging = staging or out.with_name(out.name + "-src")
+def build(out: Path) -> int:
+    """Build the book into `out` (sources staged next to it); returns Sphinx's exit status (warnings are errors)."""
+    staging = out.with_name(out.name + "-src")
     stage(staging)
     status = build_main(["-b", "html", "-q", "-W", "--keep-going", "-d", str(staging / ".doctrees"),
                          str(staging), str(out)])

@@ -10,7 +10,7 @@ def add_lab_button(app, pagename, templatename, context, doctree):
     context["header_buttons"].insert(0, {
         "type": "link",
         "url": f"{app.config.lab_url.rstrip('/')}/{source}",
-        "tooltip": "Open this notebook in JupyterLab (the server that make lab starts)",
+        "tooltip": "Open this page's notebook or file in JupyterLab (the server that make lab starts)",
         "icon": "fas fa-flask",
         "label": "open-in-jupyterlab-button",
         "text": "JupyterLab",

@@ -66,14 +66,15 @@ def _docname(page: str) -> str:
     return page.rsplit(".", 1)[0]
 
 
-def _toctree(entries: list[str], caption: str | None = None, hidden: bool = True) -> str:
-    options = (":hidden:\n" if hidden else "") + (f":caption: {caption}\n" if caption else "") + ":maxdepth: 2\n"
+def _toctree(entries: list[str], caption: str | None = None) -> str:
+    """A hidden MyST toctree: it makes the sidebar, the page itself lists nothing."""
+    options = ":hidden:\n" + (f":caption: {caption}\n" if caption else "") + ":maxdepth: 2\n"
     return "\n\n```{toctree}\n" + options + "\n" + "\n".join(entries) + "\n```\n"
 
 
-def stage(target: Path, repo: Path = REPO) -> list[str]:
+def stage(target: Path, repo: Path = REPO) -> None:
     """Copy the book's sources into `target` (emptied first) for reading: alt texts applied, toctrees added, links to
-    non-pages unlinked, nbval markers dropped from code cells; returns the pages."""
+    non-pages unlinked, nbval markers dropped from code cells."""
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
@@ -94,7 +95,6 @@ def stage(target: Path, repo: Path = REPO) -> list[str]:
     home += _toctree([_docname(s.page) for s in sections], caption="Course")
     home += _toctree([_docname(p) for p in REFERENCE_PAGES], caption="Reference")
     (target / "index.md").write_text(home, encoding="utf-8")
-    return pages
 
 
 def unlink_non_pages(markdown: str, page: str, pages: list[str]) -> str:
