@@ -2,7 +2,9 @@
 
 Fails on a JavaScript console error, a request that failed or left the site, an image that did not load, math left
 raw, a broken internal link or anchor, a chapter missing from the sidebar, Chinese text drawn with a font that has no
-CJK glyphs, and an answer in <details> shown unfolded. Skips only when Chromium is not installed (`make browser`),
+CJK glyphs (the fonts Chromium used, from DevTools), an answer in <details> shown unfolded, a page without its
+JupyterLab and download links, previous/next links out of sidebar order, and a search that finds nothing. The checks
+themselves are tried on a page with one of every fault. Skips only when Chromium is not installed (`make browser`),
 never under CI=true.
 """
 import functools
@@ -42,7 +44,7 @@ MARK_CJK_JS = """() => {
   const marked = [];
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const parent = node.parentElement;
-    if (!/[\\u3400-\\u9fff]/.test(node.textContent) || parent.hasAttribute('data-cjk') || marked.length >= 40) continue;
+    if (!/[\\u3400-\\u9fff\\uf900-\\ufaff]/.test(node.textContent) || parent.hasAttribute('data-cjk') || marked.length >= 40) continue;
     if (!parent.checkVisibility() || parent.closest('details:not([open])')) continue;
     parent.setAttribute('data-cjk', marked.length);
     marked.push(parent.textContent);
