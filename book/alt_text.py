@@ -1,4 +1,4 @@
-"""Alt text for the notebooks' figures, kept in book/alt_text.yml (notebook -> cell id -> text) and applied at build time.
+"""Alt text for the notebooks' figures: kept in book/alt_text.yml (notebook -> cell id -> text), applied at build time.
 
 The chapter notebooks stay untouched: the text goes into MyST-NB's `mystnb.image.alt` cell metadata of the staged copy.
 """

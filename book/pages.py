@@ -29,7 +29,8 @@ class Section:
 def course_sections(repo: Path = REPO) -> list[Section]:
     """The course's pages (paths relative to the repository) in reading order."""
     notebooks = repo / "notebooks"
-    entries = sorted([*notebooks.glob("[0-9][0-9]_*.ipynb"), *(d for d in notebooks.glob("[0-9][0-9]_*") if d.is_dir())])
+    folders = [d for d in notebooks.glob("[0-9][0-9]_*") if d.is_dir()]
+    entries = sorted([*notebooks.glob("[0-9][0-9]_*.ipynb"), *folders])
     sections = [Section("notebooks/README.md")]
     for entry in entries:
         if entry.is_dir():

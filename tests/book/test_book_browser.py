@@ -44,7 +44,8 @@ MARK_CJK_JS = """() => {
   const marked = [];
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const parent = node.parentElement;
-    if (!/[\\u3400-\\u9fff\\uf900-\\ufaff]/.test(node.textContent) || parent.hasAttribute('data-cjk') || marked.length >= 40) continue;
+    if (marked.length >= 40 || parent.hasAttribute('data-cjk')) continue;
+    if (!/[\\u3400-\\u9fff\\uf900-\\ufaff]/.test(node.textContent)) continue;
     if (!parent.checkVisibility() || parent.closest('details:not([open])')) continue;
     parent.setAttribute('data-cjk', marked.length);
     marked.push(parent.textContent);

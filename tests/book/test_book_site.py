@@ -8,7 +8,8 @@ import pytest
 
 from book.pages import REPO, all_pages, html_path, notebook_pages
 
-EXTERNAL_SOURCE = re.compile(r"<(?:script|link|img|iframe|source|audio|video)\b[^>]*\b(?:src|href)=\"((?:https?:)?//[^\"]+)\"")
+EXTERNAL_SOURCE = re.compile(
+    r"<(?:script|link|img|iframe|source|audio|video)\b[^>]*\b(?:src|href)=\"((?:https?:)?//[^\"]+)\"")
 CSS_EXTERNAL_URL = re.compile(r"url\(\s*['\"]?((?:https?:)?//[^)'\"]+)")
 SOLUTION_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
