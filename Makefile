@@ -7,7 +7,7 @@ LAB_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: lab course test postgresql grade-demo bench clean distclean
+.PHONY: lab check course test postgresql grade-demo bench clean distclean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ $(READY): requirements.txt pyproject.toml | $(BIN)/python
 ## lab: open the course in JupyterLab
 lab: $(READY)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks/README.md $(ROOT_ARGS) $(LAB_ARGS)
+
+## check: the learner's check of one exercise notebook (path from this folder), e.g.
+##   make check NB=notebooks/09_exercises/ex1_rnn_cells.ipynb
+check: $(READY)
+	@test -n "$(NB)" || { echo "usage: make check NB=notebooks/09_exercises/ex1_rnn_cells.ipynb"; exit 2; }
+	@$(BIN)/python -m autograder check "$(NB)"
 
 ## course: execute every chapter notebook in place (COURSE_MODE=full unless set) and record the run times
 course: $(READY)

@@ -41,7 +41,7 @@ def _assignments(course, names):
 
 
 def cmd_release(args) -> int:
-    from autograder.nbgrader_course import LEARNER_DIR
+    from autograder.paths import LEARNER_DIR
 
     course = _course(args)
     sync = None if args.no_sync else Path(args.sync_to) if args.sync_to else LEARNER_DIR
@@ -128,7 +128,7 @@ def cmd_info(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from autograder.nbgrader_course import DEFAULT_COURSE
+    from autograder.paths import DEFAULT_COURSE
 
     p = argparse.ArgumentParser(
         prog="python -m autograder",
@@ -190,6 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _quiet_warnings()
-    args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    """Run a command; under a Python without the course's packages, say so and give the command to use."""
+    from autograder.course_environment import outside_message
+
+    try:
+        _quiet_warnings()
+        args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] == "autograder":
+            raise
+        print(outside_message([exc.name.split(".")[0]]), file=sys.stderr)
+        return 2

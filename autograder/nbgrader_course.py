@@ -12,12 +12,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import hidden
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE_DIR.parent
-DEFAULT_COURSE = PACKAGE_DIR / "course"
-LEARNER_DIR = REPO_ROOT / "notebooks" / "09_exercises"
-EXAMPLES_DIR = PACKAGE_DIR / "examples"
+from autograder.paths import DEFAULT_COURSE
 
 # nbgrader runs its database migrations with the `alembic` command: make the environment's scripts findable even
 # when the virtual environment is not activated (e.g. `.venv/bin/python -m autograder ...`).
