@@ -116,6 +116,21 @@ def cmd_demo(args) -> int:
                     assignments=args.assignments or None)
 
 
+def cmd_gradebook(args) -> int:
+    """Create the gradebook when missing, complete one left half-created, refuse (exit 1) one it cannot repair."""
+    from autograder.gradebook_repair import GradebookError
+
+    course = _course(args)
+    try:
+        with course.gradebook():
+            pass
+    except GradebookError as exc:
+        print(f"gradebook not usable: {exc}", file=sys.stderr)
+        return 1
+    print(f"gradebook ready: {course.db_url}")
+    return 0
+
+
 def cmd_info(args) -> int:
     from autograder import sandbox
 
@@ -183,6 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--jobs", "-j", type=int, default=max(1, (os.cpu_count() or 2)), help="parallel sandboxes")
     s.add_argument("--workdir", default=None, help="course copy to use (default: build/grade-demo, recreated)")
     s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("gradebook", help="create the gradebook if missing, or complete one left half-created "
+                                         "(what `make formgrader` runs first)")
+    s.set_defaults(func=cmd_gradebook)
 
     s = sub.add_parser("info", help="show the course folder, gradebook and the sandbox's isolation level")
     s.set_defaults(func=cmd_info)
