@@ -1,6 +1,7 @@
 """The learner's check from anywhere: a relative interpreter path, and a Python without the course's packages."""
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -63,7 +64,7 @@ def test_any_command_without_the_course_packages_says_which_python_to_use():
 
 def test_a_setup_import_this_python_lacks_is_not_reported_as_the_learners_error(kit, tmp_path):
     """ex2 under a Python with numpy but without keras used to say "cell setup ERROR ModuleNotFoundError"."""
-    nb = kit.released("ex1_rnn_cells")
+    nb = copy.deepcopy(kit.released("ex1_rnn_cells"))     # the kit's copy is shared by the session
     setup = next(c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "setup")
     setup["source"] = "import numpy as np\nfrom course_package_not_here.layers import Dense\n"
     path = tmp_path / "ex1_rnn_cells.ipynb"
