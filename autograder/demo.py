@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 from autograder import grader, reports, sandbox
-from autograder.nbgrader_course import DEFAULT_COURSE, EXAMPLES_DIR, REPO_ROOT, Course
+from autograder.nbgrader_course import Course
+from autograder.paths import DEFAULT_COURSE, EXAMPLES_DIR, REPO_ROOT
 from autograder.verdicts import SubmissionVerdict
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from autograder import cells as nbcells
 from autograder import sandbox
+from autograder.course_environment import missing_modules, outside_message
 from autograder.harnesses import source
 from autograder.notebook import InvalidNotebook, load_json_notebook
 from autograder.protocol import Job, ProtocolError, decode_checked, encode_input
@@ -35,7 +36,8 @@ def _cells(nb: dict) -> list[dict]:
 
 
 def check_notebook(path: Path, timeout: float = 600, stream=None) -> int:
-    """Print a per-function report; return 0 when every visible check passes, 1 otherwise."""
+    """Print a per-function report; return 0 when every visible check passes, 1 otherwise, 2 when the notebook
+    cannot be checked (unreadable, not an exercise, or this Python lacks the modules its setup cell imports)."""
     stream = stream or sys.stdout
     try:
         nb = load_json_notebook(path)
@@ -46,6 +48,10 @@ def check_notebook(path: Path, timeout: float = 600, stream=None) -> int:
     if not any(c["kind"] == "test" for c in cells):
         print(f"{path}: no visible check cells found (is this an exercise notebook with its nbgrader metadata?)",
               file=stream)
+        return 2
+    missing = missing_modules([c["source"] for c in cells if c["kind"] == "setup"])
+    if missing:
+        print(outside_message(missing, notebook=path), file=stream)
         return 2
     job = Job(function="check", cells=[], cases=[encode_input({"cells": cells})], harness=HARNESS, seed=42)
     limits = sandbox.Limits(cpu_s=int(timeout), wall_s=timeout, memory_mb=6144)

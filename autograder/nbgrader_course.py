@@ -12,12 +12,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import hidden
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE_DIR.parent
-DEFAULT_COURSE = PACKAGE_DIR / "course"
-LEARNER_DIR = REPO_ROOT / "notebooks" / "09_exercises"
-EXAMPLES_DIR = PACKAGE_DIR / "examples"
+from autograder.paths import DEFAULT_COURSE
 
 # nbgrader runs its database migrations with the `alembic` command: make the environment's scripts findable even
 # when the virtual environment is not activated (e.g. `.venv/bin/python -m autograder ...`).
@@ -36,6 +31,7 @@ class Course:
         if not (self.root / "nbgrader_config.py").is_file():
             raise FileNotFoundError(f"{self.root} is not a course folder (no nbgrader_config.py)")
         self._config: Config | None = None
+        self._gradebook_checked = False
 
     # paths ------------------------------------------------------------------------------------------------
     def source_notebook(self, assignment: str) -> Path:
@@ -91,9 +87,21 @@ class Course:
         cid = self.config.CourseDirectory.get("course_id")
         return cid if isinstance(cid, str) else ""
 
+    def check_gradebook(self) -> None:
+        """Complete a gradebook left half-created, once per Course (see autograder.gradebook_repair); a gradebook
+        that cannot be repaired safely raises GradebookError with what to do."""
+        from autograder.gradebook_repair import repair
+
+        if not self._gradebook_checked:
+            note = repair(self.db_url)
+            if note:
+                print(f"{self.db_url}: {note}", file=sys.stderr)
+            self._gradebook_checked = True
+
     def api(self, extra: Config | None = None):
         from nbgrader.apps import NbGraderAPI
 
+        self.check_gradebook()
         cfg = Config(self.config)
         if extra is not None:
             cfg.merge(extra)
@@ -106,6 +114,7 @@ class Course:
     def gradebook(self):
         from nbgrader.api import Gradebook
 
+        self.check_gradebook()
         return Gradebook(self.db_url, self.course_id or None)
 
     def release(self, assignment: str, sync_to: Path | None = None) -> Path:

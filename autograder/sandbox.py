@@ -85,7 +85,7 @@ def _probe(mode: str) -> bool:
         if mode == "root":
             os.chown(workdir, SANDBOX_UID_BASE, SANDBOX_UID_BASE)
         cmd = _command(workdir, new_root, [], 0, mode=mode)
-        cmd = cmd[:cmd.index(sys.executable)] + ["/bin/sh", "-c", 'cd "$1" && test ! -e "$2"', "probe",
+        cmd = cmd[:cmd.index(interpreter())] + ["/bin/sh", "-c", 'cd "$1" && test ! -e "$2"', "probe",
                                                    workdir, str(REPO_ROOT / "autograder")]
         return subprocess.run(cmd, env=_environment(workdir), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, timeout=30).returncode == 0
@@ -139,6 +139,14 @@ def _give_slot(slot: int) -> None:
     with _slot_lock:
         _free_slots.append(slot)
         _free_slots.sort()
+
+
+def interpreter() -> str:
+    """The running interpreter as an absolute path without ``..`` or linked folders, so that it exists inside the
+    sandbox's root (``../../.venv/bin/python`` gives ``/cwd/../../.venv/bin/python``, whose folders the root lacks).
+    The file itself stays as it is: a virtual environment's ``bin/python`` link finds its ``pyvenv.cfg`` by it."""
+    path = Path(os.path.abspath(sys.executable))
+    return str(path.parent.resolve() / path.name)
 
 
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
@@ -243,7 +251,7 @@ exec "$chroot" "$root" "$@"
 
 
 def _command(workdir: str, new_root: str, protect: list[Path], slot: int, mode: str | None = None) -> list[str]:
-    python = [sys.executable, "-I", "-B", os.path.join(workdir, "child.py")]
+    python = [interpreter(), "-I", "-B", os.path.join(workdir, "child.py")]
     mode = mode or isolation_mode()
     if mode == "limits":
         return python

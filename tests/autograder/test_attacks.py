@@ -20,7 +20,7 @@ import psutil
 import pytest
 
 from autograder import cells, grader, reports, sandbox
-from autograder.nbgrader_course import REPO_ROOT
+from autograder.paths import REPO_ROOT
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning", "ignore::DeprecationWarning")

@@ -10,7 +10,7 @@ import pytest
 
 from autograder import cells
 from autograder.learner_check import check_notebook
-from autograder.nbgrader_course import LEARNER_DIR, REPO_ROOT
+from autograder.paths import LEARNER_DIR, REPO_ROOT
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning", "ignore::DeprecationWarning")
 

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from autograder import cells, grader, hidden
-from autograder.nbgrader_course import EXAMPLES_DIR
+from autograder.paths import EXAMPLES_DIR
 from autograder.notebook import InvalidNotebook, load_json_notebook
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning", "ignore::DeprecationWarning")

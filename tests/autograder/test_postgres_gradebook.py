@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from nbgrader.api import Gradebook, InvalidEntry, MissingEntry
 
 from autograder import grader
-from autograder.nbgrader_course import EXAMPLES_DIR, REPO_ROOT
+from autograder.paths import EXAMPLES_DIR, REPO_ROOT
 from autograder.demo import make_course_copy
 from pg_cluster import Cluster, Unavailable
 
