@@ -35,6 +35,14 @@ def _half_created(course: Course) -> str:
     return course.db_url
 
 
+def _execute(db_url: str, *statements: str) -> None:
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        for sql in statements:
+            conn.execute(text(sql))
+    engine.dispose()
+
+
 def _rows(db_url: str, sql: str) -> list:
     engine = create_engine(db_url)
     with engine.connect() as conn:
@@ -86,12 +94,9 @@ def test_a_gradebook_without_any_revision_is_completed(tmp_path):
 
 def test_an_older_gradebook_at_its_own_revision_is_left_to_nbgrader_db_upgrade(tmp_path):
     db_url = _half_created(make_course_copy(tmp_path / "course"))
-    engine = create_engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE grade DROP COLUMN extra_credit"))     # as before revision 724cde206c17
-        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
-        conn.execute(text("INSERT INTO alembic_version (version_num) VALUES ('50a4d84c131a')"))
-    engine.dispose()
+    _execute(db_url, "ALTER TABLE grade DROP COLUMN extra_credit",          # as before revision 724cde206c17
+             "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)",
+             "INSERT INTO alembic_version (version_num) VALUES ('50a4d84c131a')")
     assert gradebook_repair.repair(db_url) is None
     assert _rows(db_url, "SELECT version_num FROM alembic_version") == [("50a4d84c131a",)]
 
@@ -99,10 +104,7 @@ def test_an_older_gradebook_at_its_own_revision_is_left_to_nbgrader_db_upgrade(t
 def test_missing_tables_of_a_half_created_gradebook_are_created(tmp_path):
     course = make_course_copy(tmp_path / "course")
     db_url = _half_created(course)
-    engine = create_engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE comment"))
-    engine.dispose()
+    _execute(db_url, "DROP TABLE comment")
     assert "repaired" in gradebook_repair.repair(db_url)
     engine = create_engine(db_url)
     assert "comment" in inspect(engine).get_table_names()
@@ -112,10 +114,7 @@ def test_missing_tables_of_a_half_created_gradebook_are_created(tmp_path):
 def test_a_half_created_gradebook_of_another_schema_is_refused_unchanged(tmp_path):
     course = make_course_copy(tmp_path / "course")
     db_url = _half_created(course)
-    engine = create_engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE student ADD COLUMN nickname VARCHAR(32)"))
-    engine.dispose()
+    _execute(db_url, "ALTER TABLE student ADD COLUMN nickname VARCHAR(32)")
     db_file = course.root / "gradebook.db"
     digest = hashlib.sha256(db_file.read_bytes()).hexdigest()
     with pytest.raises(GradebookError, match="left unchanged") as refused:
