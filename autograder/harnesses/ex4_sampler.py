@@ -1,4 +1,5 @@
-"""ex4: draws from the learner's sample_with_temperature (twice from the same seed), or whether it raises."""
+"""ex4: draws from the learner's sample_with_temperature (twice from the same seed), its picks at T = 0, or whether
+it raises."""
 import numpy as np
 
 
@@ -12,6 +13,15 @@ def run(ns, payload):
         except Exception as exc:
             return {"raised": type(exc).__name__}
         return {"raised": ""}
+    if payload["kind"] == "greedy":
+        try:
+            picks = [fn(np.asarray(payload["probs"], dtype=np.float64), 0.0, np.random.default_rng(s))
+                     for s in range(payload["n"])]
+        except Exception as exc:
+            return {"raised": type(exc).__name__, "picks": []}
+        if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in picks):
+            return {"error": "returned a non-int at temperature 0, expected an int index"}
+        return {"raised": "", "picks": [int(v) for v in picks]}
     probs = np.asarray(payload["probs"], dtype=np.float64)
     draws, types = [], set()
     for n in (payload["n"], 100):

@@ -87,6 +87,8 @@ SAMPLER_CASES = [  # (probabilities, temperature)
     ([0.0, 0.7, 0.0, 0.3], 1.3),
     ([0.6, 0.3, 0.1], 0.05),
 ]
+GREEDY_CASES = [[0.2, 0.5, 0.3], [0.05, 0.1, 0.15, 0.7], [0.4, 0.0, 0.35, 0.25]]  # T = 0: argmax, no draw
+N_GREEDY = 100
 
 
 def cases_sampler(rng):
@@ -95,7 +97,10 @@ def cases_sampler(rng):
         payloads.append({"kind": "draw", "probs": probs, "temperature": t, "seed": int(rng.integers(1 << 30)),
                          "n": N_DRAWS})
         secret.append((np.asarray(probs), t))
-    for t in (0.0, -0.5):
+    for probs in GREEDY_CASES:
+        payloads.append({"kind": "greedy", "probs": probs, "n": N_GREEDY})
+        secret.append(("greedy", int(np.argmax(probs)), len(probs)))
+    for t in (-0.5, -2.0):
         payloads.append({"kind": "raises", "probs": [0.5, 0.5], "temperature": t})
         secret.append(("raises", t))
     return payloads, secret
@@ -104,6 +109,9 @@ def cases_sampler(rng):
 def judge_sampler(results, _refs, secret):
     notes = []
     for raw, spec in zip(results, secret):
+        if isinstance(spec[0], str) and spec[0] == "greedy":
+            _judge_greedy(raw, *spec[1:])
+            continue
         if isinstance(spec[0], str):
             out = result_dict(raw, ("raised",))
             if out["raised"] != "ValueError":
@@ -126,10 +134,21 @@ def judge_sampler(results, _refs, secret):
                            f"observed frequencies {np.round(counts / N_DRAWS, 3).tolist()}, "
                            f"expected {np.round(_tempered(probs, t), 3).tolist()}")
         notes.append(p)
-    return f"{len(SAMPLER_CASES)} distributions fit p**(1/T), ValueError for T <= 0"
+    return f"{len(SAMPLER_CASES)} distributions fit p**(1/T), greedy at T = 0, ValueError for T < 0"
+
+
+def _judge_greedy(raw, best: int, n_probs: int) -> None:
+    out = result_dict(raw, ("raised", "picks"))
+    rule = f"temperature 0 means greedy decoding: always the most likely index ({best} of 0..{n_probs - 1})"
+    if out["raised"]:
+        raise Mismatch(f"{rule}, as in chapter 7; it raised {out['raised']}")
+    wrong = sorted(set(out["picks"]) - {best})
+    if len(out["picks"]) != N_GREEDY or wrong:
+        raise Mismatch(f"{rule}; it also returned {wrong[:5]}")
 
 
 CHARS = "abcdefghij .,!"
+FEED_HINT = "return start_string + the generated characters, and feed the whole text so far to the model at each step"
 
 
 def cases_generate(rng):
@@ -141,9 +160,13 @@ def cases_generate(rng):
         ids = [CHARS.index(ch) for ch in start]
         for _ in range(n):
             ids.append((ids[-1] + 1) % len(CHARS) if kind == "successor" else sum(ids) % len(CHARS))
-        secret.append(("exact", "".join(CHARS[i] for i in ids), len(start)))
+        secret.append(("exact", "".join(CHARS[i] for i in ids), len(start), FEED_HINT))
     probs = np.array([0.3, 0.2, 0.15, 0.1, 0.08, 0.06, 0.04, 0.03, 0.02, 0.01, 0.004, 0.003, 0.002, 0.001])
     probs = probs / probs.sum()
+    payloads.append({"kind": "fixed", "chars": CHARS, "start": "a", "num_generate": 30, "temperature": 0.0,
+                     "seed": int(rng.integers(1 << 30)), "probs": probs.astype(np.float32).tolist()})
+    secret.append(("exact", "a" + CHARS[int(np.argmax(probs))] * 30, 1,
+                   "temperature 0 is greedy: every step appends the most likely character"))
     for t in (1.0, 0.6):
         payloads.append({"kind": "fixed", "chars": CHARS, "start": "a", "num_generate": 3000, "temperature": t,
                          "seed": int(rng.integers(1 << 30)), "probs": probs.astype(np.float32).tolist()})
@@ -156,11 +179,10 @@ def judge_generate(results, _refs, secret):
         out = result_dict(raw, ("text",))
         text = out["text"]
         if spec[0] == "exact":
-            expected, n_start = spec[1], spec[2]
+            expected, n_start, hint = spec[1:]
             if text != expected:
                 raise Mismatch(f"with a hidden deterministic model, generate_text returned {text[:40]!r}; expected "
-                               f"{expected[:40]!r} (return start_string + the generated characters, and feed the "
-                               f"whole text so far to the model at each step)")
+                               f"{expected[:40]!r} ({hint})")
             first = out.get("first_call")
             if first != [1, n_start]:
                 raise Mismatch(f"the first model call had input shape {first}; expected (1, {n_start})")
@@ -173,7 +195,7 @@ def judge_generate(results, _refs, secret):
             if not ok:
                 raise Mismatch(f"generated characters do not follow the model's probabilities at temperature {t} "
                                f"({detail})")
-    return "exact on hidden deterministic models; character frequencies fit p**(1/T)"
+    return "exact on hidden deterministic models and at T = 0; character frequencies fit p**(1/T)"
 
 
 TASKS = [

@@ -65,8 +65,13 @@ def test_ex4_sampler_and_generation(kit):
                 "        out += idx2char[i]\n    return out\n")
     last_char_only = no_start.replace("np.array([ids])", "np.array([ids[-1:]])").replace("return out",
                                                                                          "return start_string + out")
+    reference = kit.answers(A)["sample_with_temperature"]
+    zero_raises = reference.replace("if temperature < 0:", "if temperature <= 0:")   # the rule before chapter 7's
+    zero_raises = zero_raises.replace("    if temperature == 0:\n        return int(np.argmax(probs))\n", "")
+    assert zero_raises != reference and "argmax" not in zero_raises
     v = _grade(kit, A, {
         "ex4_honest": kit.honest(A),
+        "ex4_zero_raises": kit.honest(A, sample_with_temperature=zero_raises),
         "ex4_no_temperature": kit.honest(A, sample_with_temperature=no_temperature),
         "ex4_global_rng": kit.honest(A, sample_with_temperature=global_rng),
         "ex4_no_start": kit.honest(A, generate_text=no_start),
@@ -75,6 +80,8 @@ def test_ex4_sampler_and_generation(kit):
     assert _scores(v["ex4_honest"]) == {"sample_with_temperature": 3, "generate_text": 3}
     assert _scores(v["ex4_no_temperature"])["sample_with_temperature"] == 0
     assert "p**(1/T)" in v["ex4_no_temperature"].functions[0].reason
+    assert _scores(v["ex4_zero_raises"]) == {"sample_with_temperature": 0, "generate_text": 0}
+    assert "temperature 0 means greedy" in v["ex4_zero_raises"].functions[0].reason
     assert _scores(v["ex4_global_rng"])["sample_with_temperature"] == 0
     assert "reproducible" in v["ex4_global_rng"].functions[0].reason
     assert _scores(v["ex4_no_start"]) == {"sample_with_temperature": 3, "generate_text": 0}
