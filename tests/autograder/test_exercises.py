@@ -48,6 +48,18 @@ def test_hidden_arguments_come_in_the_notebooks_parameter_order(kit, assignment)
     assert checked or assignment == "ex4_text_generation"   # ex4's harnesses call with their own arguments
 
 
+def test_ex1_bptt_uses_chapter_2s_batch_averaged_loss(kit):
+    """The gradient of the loss summed over the batch (the rule before it matched chapter 2) is B times too large."""
+    A = "ex1_rnn_cells"
+    reference = kit.answers(A)["rnn_bptt"]
+    summed = reference.replace("dY = (Y - targets) / X.shape[0]", "dY = Y - targets")
+    assert summed != reference
+    v = _grade(kit, A, {"ex1_honest": kit.honest(A), "ex1_summed_loss": kit.honest(A, rnn_bptt=summed)})
+    assert _scores(v["ex1_honest"])["rnn_bptt"] == 4
+    bptt = next(f for f in v["ex1_summed_loss"].functions if f.function == "rnn_bptt")
+    assert bptt.score == 0 and "mismatch" in bptt.reason
+
+
 def test_ex4_sampler_and_generation(kit):
     A = "ex4_text_generation"
     no_temperature = ("def sample_with_temperature(probs, temperature, rng):\n"
