@@ -1,10 +1,12 @@
-"""Keep the end of a text: a Keras layer that keeps the last ``length`` tokens of each sequence."""
+"""Keep the end of a text: a Keras layer that keeps the last ``length`` tokens of each sequence, and a helper that
+encodes whole reviews that way."""
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
-__all__ = ["KeepLastTokens"]
+__all__ = ["KeepLastTokens", "encode_last_tokens"]
 
 
 @keras.saving.register_keras_serializable(package="course_utils")
@@ -39,3 +41,18 @@ class KeepLastTokens(keras.layers.Layer):
         config = super().get_config()
         config.update({"length": self.length})
         return config
+
+
+def encode_last_tokens(vectorizer, texts, length: int = 200, batch_size: int = 1_000) -> np.ndarray:
+    """Ids of the last ``length`` words of every text, padded with 0 at the end: an int array ``(len(texts), length)``.
+
+    ``vectorizer`` must keep every word (``make_word_vectorizer(..., sequence_length=None)``): one that truncates
+    has already dropped the end. Texts are encoded ``batch_size`` at a time, so memory follows the batch's longest text.
+    """
+    if vectorizer.get_config().get("output_sequence_length") is not None:
+        raise ValueError("the vectorizer truncates to its first words; build it with sequence_length=None so that "
+                         "encode_last_tokens sees the end of each text")
+    keep_last = KeepLastTokens(length)
+    parts = [keep_last(vectorizer(texts[start:start + batch_size])).numpy()
+             for start in range(0, len(texts), batch_size)]
+    return np.concatenate(parts) if parts else np.zeros((0, length), dtype="int64")

@@ -124,3 +124,18 @@ def test_c1_control_characters_become_spaces():
     """IMDB contains U+0085; left in place it becomes a vocabulary entry that breaks reloading a .keras model."""
     out = standardize_text(tf.constant(["wait\x85what", "ok\x9fthen"])).numpy()
     assert [t.decode() for t in out] == ["wait what", "ok then"]
+
+
+def test_encode_last_tokens_keeps_each_texts_last_words_across_batches():
+    from course_utils.truncation import encode_last_tokens
+
+    texts = np.array(["one two three four five", "two three", "five four three two one two", "one"])
+    vectorizer = make_word_vectorizer(texts, sequence_length=None)
+    vocab = vectorizer.get_vocabulary()
+    ids = encode_last_tokens(vectorizer, texts, length=3, batch_size=2)    # batches padded to different widths
+    words = [[vocab[i] for i in row if i] for row in ids]
+    assert ids.shape == (4, 3)
+    assert words == [["three", "four", "five"], ["two", "three"], ["two", "one", "two"], ["one"]]
+    assert ids[1, 2] == 0 and ids[3, 1:].tolist() == [0, 0]      # padded with 0 at the end
+    with pytest.raises(ValueError, match="sequence_length=None"):
+        encode_last_tokens(make_word_vectorizer(texts, sequence_length=4), texts)
