@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from course_utils.progress import TrainingProgress
+
 __all__ = ["EpochTimer", "TrainingRun", "compile_binary_classifier", "fit_with_early_stopping"]
 
 
@@ -56,10 +58,13 @@ def compile_binary_classifier(model: keras.Model, learning_rate: float = 1e-3) -
 
 
 def fit_with_early_stopping(model: keras.Model, train_data, val_data, *, epochs: int, patience: int = 1,
-                            monitor: str = "val_accuracy", verbose: int = 0) -> TrainingRun:
+                            monitor: str = "val_accuracy", verbose: int = 0,
+                            progress: str | None = None) -> TrainingRun:
     """Train for at most ``epochs`` epochs, stop after ``patience`` epochs without a better ``monitor`` value on
-    ``val_data``, and keep the best epoch's weights. Selection uses validation data only, never the test split."""
+    ``val_data``, and keep the best epoch's weights. Selection uses validation data only, never the test split.
+    ``progress``: a label for a live status line (``course_utils.progress.TrainingProgress``) while it trains."""
     timer = EpochTimer()
     early = keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)
-    history = model.fit(train_data, validation_data=val_data, epochs=epochs, callbacks=[early, timer], verbose=verbose)
+    callbacks = [early, timer] + ([TrainingProgress(progress)] if progress else [])
+    history = model.fit(train_data, validation_data=val_data, epochs=epochs, callbacks=callbacks, verbose=verbose)
     return TrainingRun(history=history.history, seconds_per_epoch=timer.per_epoch, monitor=monitor)
