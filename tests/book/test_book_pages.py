@@ -9,7 +9,7 @@ from book.pages import REPO, course_sections, notebook_pages, stage, unlink_non_
 
 def test_every_notebook_under_notebooks_is_a_page():
     stored = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "notebooks").rglob("*.ipynb")
-                    if ".ipynb_checkpoints" not in p.parts)
+                    if ".ipynb_checkpoints" not in p.parts and not p.name.endswith(".solution.ipynb"))
     assert sorted(notebook_pages()) == stored
 
 
@@ -17,7 +17,8 @@ def test_a_chapter_added_later_appears_without_editing_anything(tmp_path):
     (tmp_path / "notebooks" / "09_exercises").mkdir(parents=True)
     for name in ("notebooks/README.md", "notebooks/09_exercises/README.md"):
         (tmp_path / name).write_text("# x\n")
-    for name in ("notebooks/01_a.ipynb", "notebooks/10_new_chapter.ipynb", "notebooks/09_exercises/ex1.ipynb"):
+    for name in ("notebooks/01_a.ipynb", "notebooks/10_new_chapter.ipynb", "notebooks/09_exercises/ex1.ipynb",
+                 "notebooks/09_exercises/ex1.solution.ipynb"):      # a learner's worked solution is not a page
         (tmp_path / name).write_text("{}")
     pages = [(s.page, s.children) for s in course_sections(tmp_path)]
     assert pages == [("notebooks/README.md", []), ("notebooks/01_a.ipynb", []),
