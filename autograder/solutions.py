@@ -15,9 +15,9 @@ from pathlib import Path
 
 from autograder import cells
 from autograder.paths import DEFAULT_COURSE, LEARNER_DIR
+from autograder.submissions import without_solution_markers
 
 REASONING_FILE = DEFAULT_COURSE / "worked_solutions.yml"
-_SOLUTION = re.compile(r"[ \t]*### BEGIN SOLUTION\n(.*?)[ \t]*### END SOLUTION\n?", re.S)
 _HIDDEN = re.compile(r"[ \t]*### BEGIN HIDDEN TESTS\n.*?[ \t]*### END HIDDEN TESTS\n?", re.S)
 
 
@@ -46,7 +46,7 @@ def worked_notebook(source_notebook: Path, assignment: str) -> dict:
         cell = copy.deepcopy(cell)
         text = cells.source(cell)
         if cells.is_solution(cell):
-            cell["source"] = _SOLUTION.sub(lambda m: m.group(1), text)
+            cell["source"] = without_solution_markers(text)
         elif cell["cell_type"] == "code":
             cell["source"] = _HIDDEN.sub("", text)
         out.append(cell)

@@ -11,13 +11,18 @@ from autograder import cells
 _SOLUTION = re.compile(r"[ \t]*### BEGIN SOLUTION\n(.*?)[ \t]*### END SOLUTION\n?", re.S)
 
 
+def without_solution_markers(text: str) -> str:
+    """A source cell's text with its ``### BEGIN/END SOLUTION`` lines removed (the reference solution kept)."""
+    return _SOLUTION.sub(lambda m: m.group(1), text)
+
+
 def reference_solutions(source_notebook: Path) -> dict[str, str]:
     """grade_id -> the source's solution cell code with the BEGIN/END SOLUTION markers removed."""
     nb = json.loads(Path(source_notebook).read_text())
     out = {}
     for cell in nb["cells"]:
         if cells.is_solution(cell):
-            out[cells.grade_id(cell)] = _SOLUTION.sub(lambda m: m.group(1), cells.source(cell))
+            out[cells.grade_id(cell)] = without_solution_markers(cells.source(cell))
     return out
 
 
