@@ -26,7 +26,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path as MplPath
 
 __all__ = [
-    "use_cjk_font", "plot_history", "plot_forecast", "plot_attention", "plot_attention_grid",
+    "use_cjk_font", "plot_history", "plot_forecast", "plot_attention", "plot_attention_grid", "plot_alignment",
     "plot_gradient_norms", "plot_confusion_matrix", "draw_unrolled_rnn",
 ]
 
@@ -244,6 +244,36 @@ def plot_attention_grid(items: Sequence[tuple[Sequence[str], np.ndarray, str]], 
                              gridspec_kw={"height_ratios": [r + 0.6 for r in rows]})
     for ax, (tokens, weights, title) in zip(axes[:, 0], items):
         plot_attention(tokens, weights, title, ax=ax, per_row=per_row)
+    return fig
+
+
+def plot_alignment(items: Sequence[tuple[str, str, np.ndarray]], *, cmap: str = "Greys") -> Figure:
+    """Encoder-decoder alignments side by side, one ``(source, output, weights)`` item each: ``weights`` has one row
+    per output character and one column per source character (shape ``(len(output), len(source))``, rows summing
+    to 1); a dark cell is a source character the decoder read when it wrote that output character."""
+    items = list(items)
+    if not items:
+        raise ValueError("no alignments to plot")
+    for source, output, weights in items:
+        if np.shape(weights) != (len(output), len(source)):
+            raise ValueError(f"weights for {source!r} -> {output!r} must have shape {(len(output), len(source))} "
+                             f"(output characters x source characters), got {np.shape(weights)}")
+    widths = [len(source) for source, _, _ in items]
+    fig, axes = plt.subplots(1, len(items), squeeze=False, layout="constrained",
+                             figsize=(0.27 * sum(widths) + 1.1 * len(items) + 0.6, 4.2),
+                             gridspec_kw={"width_ratios": widths})
+    for ax, (source, output, weights) in zip(axes[0], items):
+        im = ax.imshow(np.asarray(weights, dtype=float), cmap=cmap, vmin=0.0, vmax=1.0, aspect="equal",
+                       interpolation="nearest")
+        ax.set_xticks(range(len(source)), list(source), fontsize=9)
+        ax.set_yticks(range(len(output)), list(output), fontsize=9)
+        ax.tick_params(length=0)
+        ax.set_xlabel("source character", fontsize=9)
+        ax.set_title(source, fontsize=10, loc="left")
+    axes[0, 0].set_ylabel("output character", fontsize=9)
+    bar = fig.colorbar(im, ax=list(axes[0]), fraction=0.02, pad=0.01)
+    bar.set_label("attention weight", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
     return fig
 
 
