@@ -15,13 +15,14 @@ import time
 import traceback
 import types
 
-RESULT = "result.json"
+HERE = os.path.dirname(os.path.abspath(__file__))     # the private folder (absolute: a cell may os.chdir)
+RESULT = os.path.join(HERE, "result.json")
 
 
 def load_protocol():
     """The protocol module from the source file next to this one."""
     module = types.ModuleType("protocol")
-    module.__file__ = os.path.abspath("protocol.py")
+    module.__file__ = os.path.join(HERE, "protocol.py")
     sys.modules["protocol"] = module
     with open(module.__file__, encoding="utf-8") as f:
         exec(compile(f.read(), module.__file__, "exec"), module.__dict__)
@@ -49,7 +50,7 @@ def call(fn, name, args):
 
 
 def progress(P, text):
-    with open(P.PROGRESS_FILE, "w", encoding="utf-8") as f:
+    with open(os.path.join(HERE, P.PROGRESS_FILE), "w", encoding="utf-8") as f:
         f.write(text)
 
 
@@ -109,10 +110,10 @@ def configure_tensorflow(seed):
 def main():
     run_as_init_parent()
     started = time.perf_counter()
-    os.chdir(os.path.dirname(os.path.abspath(__file__)))   # the private folder (chroot starts at "/")
-    with open("job.json", encoding="utf-8") as f:
+    os.chdir(HERE)   # the private folder (chroot starts at "/")
+    with open(os.path.join(HERE, "job.json"), encoding="utf-8") as f:
         raw_job = json.load(f)
-    os.remove("job.json")
+    os.remove(os.path.join(HERE, "job.json"))
     if raw_job.get("tensorflow"):
         configure_tensorflow(int(raw_job.get("seed", 0)))
     P = load_protocol()
