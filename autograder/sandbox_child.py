@@ -17,6 +17,7 @@ import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))     # the private folder (absolute: a cell may os.chdir)
 RESULT = os.path.join(HERE, "result.json")
+MAX_SIGNATURE_CHARS = 200
 
 
 def load_protocol():
@@ -34,19 +35,33 @@ class SignatureMismatch(TypeError):
 
 
 def call(fn, name, args):
-    """``fn`` called with the values of ``args`` positionally (the notebook's order, whatever the names)."""
+    """``fn`` called with the values of ``args`` positionally (the notebook's order, whatever the names).
+
+    Whether the values fit is decided before the call, from the signature of ``fn`` itself (not that of a function
+    it wraps: ``functools.wraps`` copies the wrapped function's signature, which a wrapper that supplies an
+    argument of its own does not have). A TypeError raised once the call has begun is the learner's own error."""
     values = list(args.values())
     try:
-        signature = inspect.signature(fn)
+        signature = inspect.signature(fn, follow_wrapped=False)
     except (TypeError, ValueError):      # no signature to check (e.g. some builtins): just call
         signature = None
     if signature is not None:
         try:
             signature.bind(*values)
         except TypeError:
-            raise SignatureMismatch(f"{name} takes {len(values)} arguments in the order ({', '.join(args)}); "
-                                    f"yours is defined as {name}{signature}") from None
+            raise SignatureMismatch(signature_message(name, list(args), signature)) from None
     return fn(*values)
+
+
+def signature_message(name, params, signature):
+    """What the learner reads when the hidden arguments do not fit their function's parameters."""
+    theirs = str(signature)
+    if len(theirs) > MAX_SIGNATURE_CHARS:
+        theirs = theirs[:MAX_SIGNATURE_CHARS - 4] + " ...)"
+    n = len(params)
+    return (f"{name} takes {n} argument{'' if n == 1 else 's'} in the order ({', '.join(params)}); yours is "
+            f"defined as {name}{theirs}: keep the number and order of the released notebook's parameters "
+            "(the names may differ)")
 
 
 def progress(P, text):
@@ -142,7 +157,7 @@ def main():
     if required and not callable(ns.get(required)):
         out.missing = True
     elif job.harness:
-        hns = {"__name__": "__harness__"}
+        hns = {"__name__": "__harness__", "call": call}   # harnesses call the learner's functions with call
         exec(compile(job.harness, "<harness>", "exec"), hns)
         run = hns["run"]
     if not out.missing:
