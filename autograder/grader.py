@@ -40,7 +40,7 @@ def error_reason(err: CaseError, case_no: int, limits: sandbox.Limits) -> str:
     elif etype == "NotImplementedError":
         reason = "not implemented yet (raises NotImplementedError)"
     elif etype == SIGNATURE_ERROR:
-        reason = f"wrong signature: {msg}"
+        reason = f"wrong signature: {err.message[:600]}"    # longer: the notebook's parameters and the learner's
     else:
         reason = f"crashed: hidden case {case_no} raised {etype}: {msg}" + (f" at {where}" if where else "")
     return f"{reason} ({stages.AFTER_RELOAD})" if err.after_reload else reason

@@ -10,7 +10,8 @@ how values travel (plain JSON, no pickle).
 
 The function is called with the case's ``args`` positionally, in the order the parent wrote them (the released
 notebook's parameter order): a learner may name the parameters differently or take ``*args``. A call whose
-arguments do not fit the function's signature fails with a :data:`SIGNATURE_ERROR` that says so.
+arguments do not fit the function's own signature fails, before the call, with a :data:`SIGNATURE_ERROR` that says
+so; a harness may call the learner's functions through the same ``call``, a global of its namespace.
 
 A value is JSON with markers for what JSON lacks: arrays {"__ndarray__": dtype, "shape": [...], "data": [...]},
 numpy scalars {"__npscalar__": dtype, "value": x}, tuples {"__tuple__": [...]}, lists {"__list__": [...]}, dicts

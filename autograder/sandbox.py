@@ -8,7 +8,9 @@ Layers (each one is tested by tests/autograder/test_attacks.py):
   source and the job;
 * a scrubbed environment (``env -i`` style: a fixed PATH, HOME and TMPDIR in the working folder, no secrets);
 * when running as root on Linux with ``unshare``, ``setpriv`` and ``chroot``: new network namespace (no network at
-  all), new PID namespace (every process the submission starts dies with it), and a new mount namespace in which
+  all), new PID namespace (every process the submission starts dies with it; the child forks first, so the
+  submission's code is not the namespace's init, whose default signal actions the kernel drops: see
+  ``sandbox_child.run_as_init_parent``), and a new mount namespace in which
   the code is chrooted into an **allow-list** root: an empty read-only tmpfs holding only read-only binds of the
   system folders (``/usr``, ``/etc``, ``/lib*``, ...), the Python installation and virtual environment the child
   runs from, a minimal ``/dev``, a fresh ``/proc`` and its own working folder. The repository, the course
@@ -400,8 +402,10 @@ def _classify_exit(result: SandboxResult, limits: Limits) -> tuple[str, str]:
         return "timeout", f"timeout: no result within {limits.wall_s:g} s (wall clock)"
     rc = result.returncode
     if rc != 0 and result.cpu_seconds >= limits.cpu_s - 0.1:
-        # the CPU limit's signal; under unshare it may reach us as a plain exit status (util-linux 2.38 exits 1
-        # when it cannot re-raise the child's SIGXCPU)
+        # the CPU limit's end, whatever the exit status says: the child keeps the submission off the PID
+        # namespace's init (sandbox_child.run_as_init_parent), so SIGXCPU normally ends it at the soft limit (exit
+        # status 128 + 24 through unshare); should it still run on (a handler of its own, a long call in C), the
+        # hard limit's SIGKILL ends it and unshare, unable to re-raise SIGKILL, exits 1
         return "timeout", f"timeout: CPU limit of {limits.cpu_s} s exceeded"
     if rc is None or not (rc < 0 or (rc > 128 and isolation_mode() != "limits")):
         return "ok", ""

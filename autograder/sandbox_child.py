@@ -9,18 +9,21 @@ trusted by the grader: the parent re-checks everything it reads back.
 import inspect
 import json
 import os
+import signal
 import sys
 import time
 import traceback
 import types
 
-RESULT = "result.json"
+HERE = os.path.dirname(os.path.abspath(__file__))     # the private folder (absolute: a cell may os.chdir)
+RESULT = os.path.join(HERE, "result.json")
+MAX_SIGNATURE_CHARS = 200
 
 
 def load_protocol():
     """The protocol module from the source file next to this one."""
     module = types.ModuleType("protocol")
-    module.__file__ = os.path.abspath("protocol.py")
+    module.__file__ = os.path.join(HERE, "protocol.py")
     sys.modules["protocol"] = module
     with open(module.__file__, encoding="utf-8") as f:
         exec(compile(f.read(), module.__file__, "exec"), module.__dict__)
@@ -32,24 +35,64 @@ class SignatureMismatch(TypeError):
 
 
 def call(fn, name, args):
-    """``fn`` called with the values of ``args`` positionally (the notebook's order, whatever the names)."""
+    """``fn`` called with the values of ``args`` positionally (the notebook's order, whatever the names).
+
+    Whether the values fit is decided before the call, from the signature of ``fn`` itself (not that of a function
+    it wraps: ``functools.wraps`` copies the wrapped function's signature, which a wrapper that supplies an
+    argument of its own does not have). A TypeError raised once the call has begun is the learner's own error."""
     values = list(args.values())
     try:
-        signature = inspect.signature(fn)
+        signature = inspect.signature(fn, follow_wrapped=False)
     except (TypeError, ValueError):      # no signature to check (e.g. some builtins): just call
         signature = None
     if signature is not None:
         try:
             signature.bind(*values)
         except TypeError:
-            raise SignatureMismatch(f"{name} takes {len(values)} arguments in the order ({', '.join(args)}); "
-                                    f"yours is defined as {name}{signature}") from None
+            raise SignatureMismatch(signature_message(name, list(args), signature)) from None
     return fn(*values)
 
 
+def signature_message(name, params, signature):
+    """What the learner reads when the hidden arguments do not fit their function's parameters."""
+    theirs = str(signature)
+    if len(theirs) > MAX_SIGNATURE_CHARS:
+        theirs = theirs[:MAX_SIGNATURE_CHARS - 4] + " ...)"
+    n = len(params)
+    return (f"{name} takes {n} argument{'' if n == 1 else 's'} in the order ({', '.join(params)}); yours is "
+            f"defined as {name}{theirs}: keep the number and order of the released notebook's parameters "
+            "(the names may differ)")
+
+
 def progress(P, text):
-    with open(P.PROGRESS_FILE, "w", encoding="utf-8") as f:
+    with open(os.path.join(HERE, P.PROGRESS_FILE), "w", encoding="utf-8") as f:
         f.write(text)
+
+
+def run_as_init_parent():
+    """Keep the submission's code off PID 1 of the sandbox's PID namespace, where it would run under a namespace
+    init's signal rules: the kernel drops every signal whose action is the default there, so the CPU limit's
+    SIGXCPU would not end it; it ran on to the hard limit's SIGKILL, which ``unshare`` cannot pass on (it exits
+    with status 1), and a limit hit at the top level of a cell read as a crash. As PID 1, fork: the child returns
+    and does the work as an ordinary process; this process waits for it (reaping whatever else ends meanwhile)
+    and exits with its status, ``128 + N`` for a death by signal N. Without a PID namespace: nothing to do."""
+    if os.getpid() != 1:
+        return
+    worker = os.fork()
+    if worker == 0:
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Python's own handler would let the submission signal us
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            os._exit(1)
+        except InterruptedError:
+            continue
+        if pid == worker:
+            if os.WIFSIGNALED(status):
+                os._exit(128 + os.WTERMSIG(status))
+            os._exit(os.waitstatus_to_exitcode(status))
 
 
 def describe(exc):
@@ -80,11 +123,12 @@ def configure_tensorflow(seed):
 
 
 def main():
+    run_as_init_parent()
     started = time.perf_counter()
-    os.chdir(os.path.dirname(os.path.abspath(__file__)))   # the private folder (chroot starts at "/")
-    with open("job.json", encoding="utf-8") as f:
+    os.chdir(HERE)   # the private folder (chroot starts at "/")
+    with open(os.path.join(HERE, "job.json"), encoding="utf-8") as f:
         raw_job = json.load(f)
-    os.remove("job.json")
+    os.remove(os.path.join(HERE, "job.json"))
     if raw_job.get("tensorflow"):
         configure_tensorflow(int(raw_job.get("seed", 0)))
     P = load_protocol()
@@ -113,7 +157,7 @@ def main():
     if required and not callable(ns.get(required)):
         out.missing = True
     elif job.harness:
-        hns = {"__name__": "__harness__"}
+        hns = {"__name__": "__harness__", "call": call}   # harnesses call the learner's functions with call
         exec(compile(job.harness, "<harness>", "exec"), hns)
         run = hns["run"]
     if not out.missing:
