@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from course_utils.generation import (StepGenerator, apply_temperature, check_temperature, distinct_ngrams,
-                                     encode_start, generate_text, make_step_model, sample_index)
+                                     encode_start, generate_text, make_step_model, sample_index, sample_rows)
 from course_utils.text import CharVocab
 
 PROBS = np.array([0.05, 0.1, 0.5, 0.25, 0.1])
@@ -67,6 +67,19 @@ def test_chi_square_check_can_fail():
     counts = np.bincount(rng.choice(5, size=n, p=wrong), minlength=5)
     expected = n * PROBS
     assert float(((counts - expected) ** 2 / expected).sum()) > 18.47
+
+
+def test_sample_rows_draws_each_row_from_its_own_distribution():
+    rng = np.random.default_rng(5)
+    n = 20_000
+    rows = np.vstack([np.tile(PROBS, (n, 1)), np.tile(PROBS[::-1], (n, 1))])
+    draws = sample_rows(rows, 1.0, rng)
+    for part, p in ((draws[:n], PROBS), (draws[n:], PROBS[::-1])):
+        counts = np.bincount(part, minlength=5)
+        assert float(((counts - n * p) ** 2 / (n * p)).sum()) < 18.47       # chi-square(4), 99.9th percentile
+    assert list(sample_rows(np.vstack([PROBS, PROBS[::-1]]), 0, rng)) == [2, 2]
+    with pytest.raises(ValueError, match="2-D"):
+        sample_rows(PROBS, 1.0, rng)
 
 
 @pytest.mark.parametrize("bad", [-1, -0.5, float("nan"), float("inf"), "hot", None])
@@ -169,6 +182,17 @@ def test_step_generator_agrees_with_generate_text(vocab, tiny_model):
         gen.generate("床", 5, temperature=-1)
     with pytest.raises(ValueError, match="never saw"):
         gen.generate("月亮", 5)
+
+
+def test_generate_rows_is_a_batch_of_step_generator_samples(vocab, tiny_model):
+    gen = StepGenerator(tiny_model, vocab)
+    for t in (0, 0.7):
+        assert gen.generate_rows("床前", 15, 1, temperature=t, seed=4) == [gen.generate("床前", 15, t, seed=4)]
+    rows = gen.generate_rows("\n", 30, 8, temperature=1.0, seed=1)
+    assert len(rows) == 8 and all(r.startswith("\n") and len(r) == 31 for r in rows)
+    assert len(set(rows)) > 1                                  # the rows are drawn independently
+    with pytest.raises(ValueError, match="rows"):
+        gen.generate_rows("床", 5, 0)
 
 
 def test_make_step_model_rejects_unsupported_layers(vocab):
