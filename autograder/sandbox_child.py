@@ -10,6 +10,7 @@ import inspect
 import json
 import os
 import resource
+import select
 import signal
 import sys
 import time
@@ -248,18 +249,17 @@ def run_forked(request):
     pid = os.fork()
     if pid == 0:
         start_child(folder, request)
-    timed_out, delay = False, 0.002
-    while True:
-        done, status, rusage = os.wait4(pid, os.WNOHANG)
-        if done:
-            break
-        if time.perf_counter() - started >= request["wall_s"]:
-            timed_out = True
-            os.kill(pid, signal.SIGKILL)
-            _, status, rusage = os.wait4(pid, 0)
-            break
-        time.sleep(delay)
-        delay = min(2 * delay, 0.05)
+    pidfd = os.pidfd_open(pid)      # readable once the child has ended
+    try:
+        left = request["wall_s"]
+        while left > 0 and not select.select([pidfd], [], [], left)[0]:
+            left = request["wall_s"] - (time.perf_counter() - started)
+    finally:
+        os.close(pidfd)
+    timed_out = left <= 0
+    if timed_out:
+        os.kill(pid, signal.SIGKILL)
+    _, status, rusage = os.wait4(pid, 0)
     seconds = time.perf_counter() - started
     returncode = 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.waitstatus_to_exitcode(status)
     return {"returncode": returncode, "cpu_s": rusage.ru_utime + rusage.ru_stime, "seconds": seconds,
