@@ -10,7 +10,8 @@ Flow of :func:`grade_assignment` (``python -m autograder grade``):
    the returned plain values here (:func:`judge_function`); submissions go ``--jobs`` at a time;
 4. let nbgrader's own autograde converter sanitise each submission (restore test cells, de-duplicate ids, ...)
    with its ``Execute`` step replaced by :class:`autograder.nbgrader_hooks.SandboxVerdict`, so scores land in
-   the gradebook the nbgrader way (formgrader, manual grading, feedback and export keep working);
+   the gradebook the nbgrader way (formgrader, manual grading, feedback and export keep working), each submission
+   as soon as its verdict is complete, while other submissions still run;
 5. record every reason in the gradebook (comments) and in ``reports/<assignment>.{json,csv}``
    (``autograder.reports``).
 """
@@ -100,8 +101,9 @@ def _known_ids(course: Course) -> dict[str, set[str]]:
 
 
 def verdicts_for(course: Course, prep: Prepared, students: list[str], jobs: int = 1,
-                 progress=None) -> list[SubmissionVerdict]:
-    """Steps 2 and 3 of the flow above: sandbox runs and trusted judging (no gradebook writes)."""
+                 progress=None, done=None) -> list[SubmissionVerdict]:
+    """Steps 2 and 3 of the flow above: sandbox runs and trusted judging (no gradebook writes). ``done``: called
+    with each submission's verdict as soon as it is complete (from a worker thread for a graded one)."""
     assignment = prep.info.assignment
     known = _known_ids(course)
     verdicts: list[SubmissionVerdict] = []
@@ -117,6 +119,8 @@ def verdicts_for(course: Course, prep: Prepared, students: list[str], jobs: int 
             v.status, v.reason = "invalid", f"invalid notebook: {exc}"
             v.functions = [FunctionVerdict(t.function, t.test_cell, t.solution_cell, prep.info.test_cells[t.test_cell],
                                            0.0, v.reason) for t in prep.tasks]
+            if done:
+                done(v)
             continue
         work.append((v, solutions))
 
@@ -133,6 +137,8 @@ def verdicts_for(course: Course, prep: Prepared, students: list[str], jobs: int 
             v.seconds += fv.seconds
             if progress:
                 progress(v, fv)
+        if done:
+            done(v)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         list(pool.map(one, work))
@@ -146,8 +152,7 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
     prep = prepare(course, assignment, jobs=jobs, limits_override=limits_override)
     if students is None:
         students = course.students(assignment)
-    verdicts = verdicts_for(course, prep, students, jobs=jobs, progress=progress)
-    for v in verdicts:
-        nbgrader_hooks.store(course, prep.info, v)
+    verdicts = verdicts_for(course, prep, students, jobs=jobs, progress=progress,
+                            done=lambda v: nbgrader_hooks.store(course, prep.info, v))   # while others still run
     write_reports(course, assignment, verdicts, time.perf_counter() - started)
     return verdicts

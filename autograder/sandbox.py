@@ -530,12 +530,20 @@ class ForkServer:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def close(self) -> None:
-        """Kill the sandbox (its PID namespace goes with unshare) and remove its folders; idempotent."""
+    def close(self, force: bool = False) -> None:
+        """End the sandbox and remove its folders; idempotent. The server ends at the end of its input; with
+        ``force``, or when it does not, the namespace's init is killed, which takes every process of the namespace
+        with it before ``unshare`` (which waits for it) exits. Either way nothing of the sandbox is left."""
         if self.proc is not None:
-            _kill_group(self.proc)
-            self.proc.wait()
-            self.proc.stdin.close()
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+            if force or not _ended(self.proc, SERVER_GRACE_S):
+                _kill_namespace_init(self.proc)
+                if not _ended(self.proc, SERVER_GRACE_S):
+                    _kill_group(self.proc)
+                    self.proc.wait()
             self.proc.stdout.close()
             self.proc = None
         if self.slot is not None:
@@ -579,7 +587,7 @@ class ForkServer:
 
     def _lose(self, why: str) -> None:
         self.lost = why
-        self.close()
+        self.close(force=True)
         raise SandboxLost(why)
 
     def _request(self, message: dict, wait_s: float) -> dict:
@@ -612,6 +620,27 @@ class ForkServer:
         if not isinstance(reply, dict):
             self._lose("malformed report from the server")
         return reply
+
+
+def _ended(proc: subprocess.Popen, wait_s: float) -> bool:
+    try:
+        proc.wait(timeout=wait_s)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def _kill_namespace_init(proc: subprocess.Popen) -> None:
+    """SIGKILL to the child of ``unshare --fork``: the sandbox's PID namespace init."""
+    try:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for pid in children:
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _read_log(folder: str, name: str) -> str:
