@@ -1,6 +1,6 @@
 """Grading benchmark: plain `nbgrader autograde` vs the sandboxed grader, a faulty batch, and a Keras exercise.
 
-    flock /tmp/course-cpu.lock .venv/bin/python bench/grading.py            # everything (about 10 minutes on 2 cores)
+    flock /tmp/course-cpu.lock .venv/bin/python bench/grading.py            # everything (about 3 minutes on 2 cores)
     .venv/bin/python bench/grading.py --only compare --n 30                 # just the comparison
 
 Writes bench/results/grading.json; bench/README.md ("## Grading") quotes the numbers.
