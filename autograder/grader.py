@@ -5,12 +5,13 @@ Flow of :func:`grade_assignment` (``python -m autograder grade``):
 1. hidden cases and reference outputs (``autograder.references``);
 2. read every submission under ``submitted/<student>/<assignment>/`` as JSON (never executed here), reject
    unreadable ones with a reason;
-3. for each (submission, exercise function) run a fresh sandbox with the submission's solution cells only, on
-   the hidden inputs (``autograder.stages``); judge the returned plain values here (:func:`judge_function`); these
-   runs go ``--jobs`` at a time;
+3. for each submission, run each exercise function on the hidden inputs with the submission's solution cells only,
+   in one sandbox per submission that forks a child per function (``autograder.stages.run_submission``); judge
+   the returned plain values here (:func:`judge_function`); submissions go ``--jobs`` at a time;
 4. let nbgrader's own autograde converter sanitise each submission (restore test cells, de-duplicate ids, ...)
    with its ``Execute`` step replaced by :class:`autograder.nbgrader_hooks.SandboxVerdict`, so scores land in
-   the gradebook the nbgrader way (formgrader, manual grading, feedback and export keep working);
+   the gradebook the nbgrader way (formgrader, manual grading, feedback and export keep working), each submission
+   as soon as its verdict is complete, while other submissions still run;
 5. record every reason in the gradebook (comments) and in ``reports/<assignment>.{json,csv}``
    (``autograder.reports``).
 """
@@ -100,12 +101,13 @@ def _known_ids(course: Course) -> dict[str, set[str]]:
 
 
 def verdicts_for(course: Course, prep: Prepared, students: list[str], jobs: int = 1,
-                 progress=None) -> list[SubmissionVerdict]:
-    """Steps 2 and 3 of the flow above: sandbox runs and trusted judging (no gradebook writes)."""
+                 progress=None, done=None) -> list[SubmissionVerdict]:
+    """Steps 2 and 3 of the flow above: sandbox runs and trusted judging (no gradebook writes). ``done``: called
+    with each submission's verdict as soon as it is complete (from a worker thread for a graded one)."""
     assignment = prep.info.assignment
     known = _known_ids(course)
     verdicts: list[SubmissionVerdict] = []
-    work: list[tuple[SubmissionVerdict, dict, Task]] = []
+    work: list[tuple[SubmissionVerdict, dict]] = []
     for student in students:
         path = course.submission_notebook(student, assignment)
         v = SubmissionVerdict(assignment, student, str(path), _sha256(path), "graded")
@@ -117,31 +119,29 @@ def verdicts_for(course: Course, prep: Prepared, students: list[str], jobs: int 
             v.status, v.reason = "invalid", f"invalid notebook: {exc}"
             v.functions = [FunctionVerdict(t.function, t.test_cell, t.solution_cell, prep.info.test_cells[t.test_cell],
                                            0.0, v.reason) for t in prep.tasks]
+            if done:
+                done(v)
             continue
-        for task in prep.tasks:
-            work.append((v, solutions, task))
+        work.append((v, solutions))
 
     def one(item):
-        v, solutions, task = item
-        res = None
-        if solutions.get(task.solution_cell) is not None:
-            res = stages.run_task(prep, task, solutions, protect=(course.root,))
-        ok, reason = judge_function(prep, task, solutions, res)
-        points = prep.info.test_cells[task.test_cell]
-        fv = FunctionVerdict(task.function, task.test_cell, task.solution_cell, points, points if ok else 0.0,
-                             reason, res.seconds if res else 0.0)
-        if progress:
-            progress(v, fv)
-        return v, fv
+        v, solutions = item
+        runs = stages.run_submission(prep, solutions, protect=(course.root,))
+        for task in prep.tasks:
+            res = runs.get(task.function)
+            ok, reason = judge_function(prep, task, solutions, res)
+            points = prep.info.test_cells[task.test_cell]
+            fv = FunctionVerdict(task.function, task.test_cell, task.solution_cell, points, points if ok else 0.0,
+                                 reason, res.seconds if res else 0.0)
+            v.functions.append(fv)
+            v.seconds += fv.seconds
+            if progress:
+                progress(v, fv)
+        if done:
+            done(v)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(one, work))
-    order = {t.function: i for i, t in enumerate(prep.tasks)}
-    for v, fv in results:
-        v.functions.append(fv)
-        v.seconds += fv.seconds
-    for v in verdicts:
-        v.functions.sort(key=lambda f: order[f.function])
+        list(pool.map(one, work))
     return verdicts
 
 
@@ -152,8 +152,7 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
     prep = prepare(course, assignment, jobs=jobs, limits_override=limits_override)
     if students is None:
         students = course.students(assignment)
-    verdicts = verdicts_for(course, prep, students, jobs=jobs, progress=progress)
-    for v in verdicts:
-        nbgrader_hooks.store(course, prep.info, v)
+    verdicts = verdicts_for(course, prep, students, jobs=jobs, progress=progress,
+                            done=lambda v: nbgrader_hooks.store(course, prep.info, v))   # while others still run
     write_reports(course, assignment, verdicts, time.perf_counter() - started)
     return verdicts

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import stat
@@ -41,7 +42,8 @@ from autograder.protocol import PROGRESS_FILE, Job, ProtocolError, RunResult
 
 CHILD_SCRIPT = Path(__file__).with_name("sandbox_child.py")
 PROTOCOL_SOURCE = Path(__file__).with_name("protocol.py")
-OWN_FILES = ("child.py", "protocol.py", "job.json", "result.json", PROGRESS_FILE)   # not for carried files
+OWN_FILES = ("child.py", "protocol.py", "job.json", "result.json", PROGRESS_FILE,   # not for carried files
+             "stdout.txt", "stderr.txt")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_UID_BASE = 64000  # uid 64000 + slot; no passwd entry needed
 MAX_RESULT_BYTES = 64 * 2**20
@@ -252,8 +254,9 @@ exec "$chroot" "$root" "$@"
 """
 
 
-def _command(workdir: str, new_root: str, protect: list[Path], slot: int, mode: str | None = None) -> list[str]:
-    python = [interpreter(), "-I", "-B", os.path.join(workdir, "child.py")]
+def _command(workdir: str, new_root: str, protect: list[Path], slot: int, mode: str | None = None,
+             args: tuple[str, ...] = ()) -> list[str]:
+    python = [interpreter(), "-I", "-B", os.path.join(workdir, "child.py"), *args]
     mode = mode or isolation_mode()
     if mode == "limits":
         return python
@@ -331,35 +334,46 @@ def run_job(job: Job, limits: Limits, protect: list[Path] = (), collect: tuple[s
     try:
         _stage(workdir, job, files, slot)
         result = _spawn(_command(workdir, new_root, list(protect), slot), workdir, limits)
-        result.progress = _read_progress(workdir)
-        for name in collect:
-            data, why = _read_collected(workdir, name)
-            if data is None:
-                result.files_missing[name] = why
-            else:
-                result.files[name] = data
-        result.status, result.detail = _classify_exit(result, limits)
-        if result.status == "ok":
-            result.status, result.detail, result.run = _read_result(workdir, limits, result)
-        return result
+        return _finish(result, workdir, limits, collect)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         shutil.rmtree(new_root, ignore_errors=True)
         _give_slot(slot)
 
 
-def _stage(workdir: str, job: Job, files: dict[str, bytes], slot: int) -> None:
-    """The working folder before the run: the child, the protocol it reads as source, the job, carried files."""
-    shutil.copyfile(CHILD_SCRIPT, os.path.join(workdir, "child.py"))
-    shutil.copyfile(PROTOCOL_SOURCE, os.path.join(workdir, "protocol.py"))
-    with open(os.path.join(workdir, "job.json"), "w", encoding="utf-8") as f:
-        json.dump(job.to_json(), f)
+def _finish(result: SandboxResult, folder: str, limits: Limits, collect: tuple[str, ...]) -> SandboxResult:
+    """A run's result once every process of it has ended: progress, collected files, how it ended, its result."""
+    result.progress = _read_progress(folder)
+    for name in collect:
+        data, why = _read_collected(folder, name)
+        if data is None:
+            result.files_missing[name] = why
+        else:
+            result.files[name] = data
+    result.status, result.detail = _classify_exit(result, limits)
+    if result.status == "ok":
+        result.status, result.detail, result.run = _read_result(folder, limits, result)
+    return result
+
+
+def _stage(workdir: str, job: Job | None, files: dict[str, bytes], slot: int, program: bool = True) -> None:
+    """The working folder before the run: the child and the protocol it reads as source (``program``), the job,
+    carried files; owned by the slot's uid in root mode."""
+    names = ["", *files]
+    if program:
+        shutil.copyfile(CHILD_SCRIPT, os.path.join(workdir, "child.py"))
+        shutil.copyfile(PROTOCOL_SOURCE, os.path.join(workdir, "protocol.py"))
+        names += ["child.py", "protocol.py"]
+    if job is not None:
+        with open(os.path.join(workdir, "job.json"), "w", encoding="utf-8") as f:
+            json.dump(job.to_json(), f)
+        names.append("job.json")
     for name, data in files.items():
         with open(os.path.join(workdir, name), "wb") as f:
             f.write(bytes(data))
     if isolation_mode() == "root":
         uid = SANDBOX_UID_BASE + slot
-        for name in ("", "child.py", "protocol.py", "job.json", *files):
+        for name in names:
             os.chown(os.path.join(workdir, name), uid, uid)
     os.chmod(workdir, 0o700)
 
@@ -461,3 +475,183 @@ def _kill_group(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the fork server: one sandbox for all the runs of one submission
+
+SERVER_GRACE_S = 10.0       # beyond a run's wall-clock limit: how long the parent waits for the server's report
+MAX_REPLY_BYTES = 4096
+
+
+class SandboxLost(Exception):
+    """The fork server ended, stopped answering or answered nonsense before it reported a run; the runs it did
+    not report are to be redone in sandboxes of their own."""
+
+
+def fork_server_supported() -> bool:
+    """The fork server needs a PID namespace: between runs it kills every process there but init and itself."""
+    return isolation_mode() in ("root", "userns")
+
+
+class ForkServer:
+    """One sandbox (run_job's command: same uid, namespaces, allow-list root) holding a server that runs no
+    submission code: it imports numpy (and TensorFlow, configured as ``configure_tensorflow`` does, before the
+    first run that needs it) once and forks one child per run. Each child has a fresh folder of its own (its job,
+    carried files, result, progress, stdout and stderr), its own rlimits (``run``'s ``limits``, at most the
+    sandbox-wide ``envelope``), its wall-clock limit (the server kills it then); after each run the server kills
+    every other process in the namespace. The server is non-dumpable (no ptrace, no /proc access by the children)
+    and talks to the parent only through pipes the children do not hold. ``run`` keeps run_job's contract and
+    raises SandboxLost once the server is gone."""
+
+    def __init__(self, envelope: Limits, protect: list[Path] = (), import_wall_s: float = 150.0):
+        self.envelope, self.import_wall_s = envelope, import_wall_s
+        self.proc: subprocess.Popen | None = None
+        self.tensorflow = False
+        self.lost = ""
+        self._reply = b""
+        self._stderr = tempfile.TemporaryFile()
+        self.slot = _take_slot()
+        self.workdir = tempfile.mkdtemp(prefix="ag-sandbox-")
+        self.new_root = tempfile.mkdtemp(prefix="ag-root-")
+        try:
+            _stage(self.workdir, None, {}, self.slot)
+            cmd = _command(self.workdir, self.new_root, list(protect), self.slot, args=("serve",))
+            self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=_environment(self.workdir),
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                                         preexec_fn=_preexec(envelope), close_fds=True)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> ForkServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self, force: bool = False) -> None:
+        """End the sandbox and remove its folders; idempotent. The server ends at the end of its input; with
+        ``force``, or when it does not, the namespace's init is killed, which takes every process of the namespace
+        with it before ``unshare`` (which waits for it) exits. Either way nothing of the sandbox is left."""
+        if self.proc is not None:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+            if force or not _ended(self.proc, SERVER_GRACE_S):
+                _kill_namespace_init(self.proc)
+                if not _ended(self.proc, SERVER_GRACE_S):
+                    _kill_group(self.proc)
+                    self.proc.wait()
+            self.proc.stdout.close()
+            self.proc = None
+        if self.slot is not None:
+            self._stderr.close()
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            shutil.rmtree(self.new_root, ignore_errors=True)
+            _give_slot(self.slot)
+            self.slot = None
+
+    def run(self, job: Job, limits: Limits, collect: tuple[str, ...] = (),
+            files: dict[str, bytes] | None = None) -> SandboxResult:
+        """run_job's contract, in a child forked by the server (``protect`` was given to the server)."""
+        files = dict(files or {})
+        for name in [*files, *collect]:
+            _check_file_name(name)
+        if any(getattr(limits, k) > getattr(self.envelope, k) for k in ("cpu_s", "memory_mb", "fsize_mb")):
+            raise ValueError(f"limits {limits} exceed the fork server's {self.envelope}")
+        if job.tensorflow and not self.tensorflow:
+            if self._request({"op": "tensorflow", "seed": job.seed}, self.import_wall_s) != {"ok": True}:
+                self._lose("TensorFlow could not be imported in the server")
+            self.tensorflow = True
+        folder = tempfile.mkdtemp(prefix="run-", dir=self.workdir)   # a fresh name: nothing was waiting there
+        try:
+            _stage(folder, job, files, self.slot, program=False)
+            reply = self._request({"op": "run", "dir": os.path.basename(folder), "cpu_s": limits.cpu_s,
+                                   "memory_mb": limits.memory_mb, "fsize_mb": limits.fsize_mb,
+                                   "wall_s": limits.wall_s}, limits.wall_s + SERVER_GRACE_S)
+            if (set(reply) != {"returncode", "cpu_s", "seconds", "timed_out", "clean"}
+                    or type(reply["returncode"]) is not int or type(reply["timed_out"]) is not bool
+                    or not all(type(reply[k]) in (int, float) for k in ("cpu_s", "seconds"))):
+                self._lose("malformed report from the server")
+            if not reply["clean"]:
+                self._lose("processes of a run could not be killed")
+            result = SandboxResult(status="timeout" if reply["timed_out"] else "ok", returncode=reply["returncode"],
+                                   seconds=float(reply["seconds"]), cpu_seconds=float(reply["cpu_s"]),
+                                   stdout=_read_log(folder, "stdout.txt"), stderr=_read_log(folder, "stderr.txt"),
+                                   isolation=isolation_mode(), limits=limits)
+            return _finish(result, folder, limits, tuple(collect))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _lose(self, why: str) -> None:
+        self.lost = why
+        self.close(force=True)
+        raise SandboxLost(why)
+
+    def _request(self, message: dict, wait_s: float) -> dict:
+        """Send one request line, wait at most ``wait_s`` for one reply line."""
+        if self.lost:
+            raise SandboxLost(self.lost)
+        try:
+            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.proc.stdin.flush()
+        except OSError:
+            self._lose("the server ended")
+        deadline = time.monotonic() + wait_s
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._reply:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._lose(f"no report from the server within {wait_s:g} s")
+            if select.select([fd], [], [], left)[0]:
+                chunk = os.read(fd, MAX_REPLY_BYTES)
+                if not chunk:
+                    self._lose("the server ended")
+                self._reply += chunk
+                if len(self._reply) > MAX_REPLY_BYTES:
+                    self._lose("the server's report is too long")
+        line, self._reply = self._reply.split(b"\n", 1)
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            reply = None
+        if not isinstance(reply, dict):
+            self._lose("malformed report from the server")
+        return reply
+
+
+def _ended(proc: subprocess.Popen, wait_s: float) -> bool:
+    try:
+        proc.wait(timeout=wait_s)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def _kill_namespace_init(proc: subprocess.Popen) -> None:
+    """SIGKILL to the child of ``unshare --fork``: the sandbox's PID namespace init."""
+    try:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for pid in children:
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _read_log(folder: str, name: str) -> str:
+    """The first MAX_LOG_BYTES of a run's output file, if it is a regular file (anything else: "")."""
+    try:
+        fd = os.open(os.path.join(folder, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return ""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        return os.read(fd, MAX_LOG_BYTES).decode("utf-8", "replace")
+    finally:
+        os.close(fd)

@@ -9,21 +9,26 @@ trusted by the grader: the parent re-checks everything it reads back.
 import inspect
 import json
 import os
+import resource
+import select
 import signal
 import sys
 import time
 import traceback
 import types
 
-HERE = os.path.dirname(os.path.abspath(__file__))     # the private folder (absolute: a cell may os.chdir)
-RESULT = os.path.join(HERE, "result.json")
+HOME = os.path.dirname(os.path.abspath(__file__))     # the private folder (absolute: a cell may os.chdir)
+HERE = HOME     # where the job, its result and its progress file are: HOME, or a fork server run's own folder
+RESULT_NAME = "result.json"
 MAX_SIGNATURE_CHARS = 200
 
 
 def load_protocol():
-    """The protocol module from the source file next to this one."""
+    """The protocol module from the source file next to this one (executed once per process tree)."""
+    if "protocol" in sys.modules:
+        return sys.modules["protocol"]
     module = types.ModuleType("protocol")
-    module.__file__ = os.path.join(HERE, "protocol.py")
+    module.__file__ = os.path.join(HOME, "protocol.py")
     sys.modules["protocol"] = module
     with open(module.__file__, encoding="utf-8") as f:
         exec(compile(f.read(), module.__file__, "exec"), module.__dict__)
@@ -75,12 +80,13 @@ def run_as_init_parent():
     SIGXCPU would not end it; it ran on to the hard limit's SIGKILL, which ``unshare`` cannot pass on (it exits
     with status 1), and a limit hit at the top level of a cell read as a crash. As PID 1, fork: the child returns
     and does the work as an ordinary process; this process waits for it (reaping whatever else ends meanwhile)
-    and exits with its status, ``128 + N`` for a death by signal N. Without a PID namespace: nothing to do."""
+    and exits with its status, ``128 + N`` for a death by signal N. Without a PID namespace: nothing to do.
+    Returns whether this process is that child."""
     if os.getpid() != 1:
-        return
+        return False
     worker = os.fork()
     if worker == 0:
-        return
+        return True
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Python's own handler would let the submission signal us
     while True:
         try:
@@ -122,14 +128,14 @@ def configure_tensorflow(seed):
         pass
 
 
-def main():
-    run_as_init_parent()
+def run_job(configure):
+    """The job in the current folder: ``job.json`` in, ``result.json`` out; ends the process."""
     started = time.perf_counter()
     os.chdir(HERE)   # the private folder (chroot starts at "/")
     with open(os.path.join(HERE, "job.json"), encoding="utf-8") as f:
         raw_job = json.load(f)
     os.remove(os.path.join(HERE, "job.json"))
-    if raw_job.get("tensorflow"):
+    if configure and raw_job.get("tensorflow"):
         configure_tensorflow(int(raw_job.get("seed", 0)))
     P = load_protocol()
     job = P.Job.from_json(raw_job)
@@ -175,12 +181,119 @@ def main():
                 out.cases.append(P.CaseResult(error=P.CaseError(**describe(exc))))
     out.seconds = time.perf_counter() - started
     text = json.dumps(out.to_json())
-    fd = os.open(RESULT, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(os.path.join(HERE, RESULT_NAME), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the fork server: one sandbox per submission, one forked child per run (see autograder.sandbox.ForkServer)
+
+PR_SET_DUMPABLE = 4
+KILL_ROUNDS = 1000      # rounds of "kill every other process" (5 ms apart) before the namespace counts as unclean
+
+
+def set_dumpable(flag):
+    """Non-dumpable: processes of the same uid can neither ptrace this one nor open its /proc files."""
+    import ctypes
+
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, int(flag), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
+
+
+def kill_others():
+    """Kill every process of the PID namespace but its init and this one; True once none is left."""
+    me = os.getpid()
+    for _ in range(KILL_ROUNDS):
+        try:
+            os.kill(-1, signal.SIGKILL)     # in a PID namespace: everything but its init and the caller
+        except ProcessLookupError:
+            pass
+        if not [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]:
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def start_child(folder, request):
+    """In the forked child: no way back to the parent, the run's own limits, output and folder; then the job."""
+    global HERE
+    try:
+        set_dumpable(True)
+        null = os.open("/dev/null", os.O_RDWR)
+        os.dup2(null, 0)
+        for fd, name in ((1, "stdout.txt"), (2, "stderr.txt")):
+            out = os.open(os.path.join(folder, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            os.dup2(out, fd)
+            os.close(out)
+        os.close(null)
+        cpu, mem, fsize = request["cpu_s"], request["memory_mb"] * 2**20, request["fsize_mb"] * 2**20
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        HERE = folder
+        run_job(configure=False)
+    except BaseException:  # noqa: BLE001 - never return into the server's loop
+        traceback.print_exc()
+        sys.stderr.flush()
+    os._exit(1)
+
+
+def run_forked(request):
+    """One run in a forked child, ended at its wall-clock limit; then every other process is killed."""
+    folder = os.path.join(HOME, request["dir"])
+    started = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        start_child(folder, request)
+    pidfd = os.pidfd_open(pid)      # readable once the child has ended
+    try:
+        left = request["wall_s"]
+        while left > 0 and not select.select([pidfd], [], [], left)[0]:
+            left = request["wall_s"] - (time.perf_counter() - started)
+    finally:
+        os.close(pidfd)
+    timed_out = left <= 0
+    if timed_out:
+        os.kill(pid, signal.SIGKILL)
+    _, status, rusage = os.wait4(pid, 0)
+    seconds = time.perf_counter() - started
+    returncode = 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.waitstatus_to_exitcode(status)
+    return {"returncode": returncode, "cpu_s": rusage.ru_utime + rusage.ru_stime, "seconds": seconds,
+            "timed_out": timed_out, "clean": kill_others()}
+
+
+def serve():
+    """Answer the parent's requests, one JSON line each on stdin, one JSON line each on stdout: "tensorflow"
+    (import and configure it once, before any run that needs it) and "run" (a job in the given folder, in a
+    forked child under the given limits). Only in a PID namespace, where killing "every other process" is safe."""
+    set_dumpable(False)
+    import numpy  # noqa: F401 - imported once here instead of once per run
+
+    load_protocol()
+    while True:
+        line = sys.stdin.buffer.readline()
+        if not line:
+            os._exit(0)
+        request = json.loads(line)
+        if request["op"] == "tensorflow":
+            configure_tensorflow(int(request["seed"]))
+            reply = {"ok": True}
+        else:
+            reply = run_forked(request)
+        os.write(1, (json.dumps(reply) + "\n").encode())
+
+
+def main():
+    in_namespace = run_as_init_parent()
+    if sys.argv[1:] == ["serve"]:
+        if not in_namespace:
+            sys.exit("the fork server runs only as the child of a PID namespace's init")
+        serve()
+    run_job(configure=True)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Running one task of one submission: its sandbox job, its limits, the optional second (reload) stage in a fresh
 sandbox, and the light-preamble run with its fallback to the notebook's full setup.
 
-Public so that the tests can drive each piece: :func:`run_task` (everything), :func:`run_stages` (one or two
-sandboxes with a given preamble), :func:`merge_reload`, :func:`defined_names`, :func:`needs_full_setup`.
+Public so that the tests can drive each piece: :func:`run_submission` (every task of one submission, in one fork
+server), :func:`run_task` (one task), :func:`run_stages` (one or two sandboxes with a given preamble),
+:func:`merge_reload`, :func:`defined_names`, :func:`needs_full_setup`.
 """
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ import ast
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from autograder import sandbox
 from autograder.protocol import CaseError, CaseResult, Cell, Job, dict_fields, encode_dict
-from autograder.task import Task
+from autograder.task import KERAS_IMPORT_LIMITS, Task
 
 if TYPE_CHECKING:
     from autograder.references import Prepared
@@ -52,28 +53,75 @@ def limits_for(task: Task, full_setup: bool, override: dict) -> sandbox.Limits:
     return lim
 
 
+Runner = Callable[..., sandbox.SandboxResult]    # (job, limits, collect=(), files=None): run_job's contract
+
+
+def run_submission(prep: Prepared, solutions: dict[str, str | None],
+                   protect: tuple[Path, ...] = ()) -> dict[str, sandbox.SandboxResult]:
+    """The sandbox result of every task whose solution cell is present (by function name), one submission at a
+    time: all its runs are children forked by one :class:`sandbox.ForkServer`, the tasks without TensorFlow first
+    (TensorFlow is imported once, in the server, before the first task that needs it). Tasks the server did not
+    report (it was killed, e.g. by the submission, or stopped answering) are run again the one-sandbox-per-run way
+    (:func:`run_task`), so that each gets its own reason. Without a PID namespace: that way only."""
+    tasks = [t for t in prep.tasks if solutions.get(t.solution_cell) is not None]
+    results: dict[str, sandbox.SandboxResult] = {}
+    if tasks and sandbox.fork_server_supported():
+        try:
+            with sandbox.ForkServer(server_limits(tasks, prep.limits_override), list(protect),
+                                    import_wall_s=KERAS_IMPORT_LIMITS.wall_s) as server:
+                for task in sorted(tasks, key=lambda t: t.tensorflow):
+                    results[task.function] = run_task(prep, task, solutions, protect, runner=server.run)
+        except sandbox.SandboxLost:
+            pass
+    for task in tasks:
+        if task.function not in results:
+            results[task.function] = run_task(prep, task, solutions, protect)
+    return {t.function: results[t.function] for t in tasks}
+
+
+def server_limits(tasks: list[Task], override: dict) -> sandbox.Limits:
+    """The fork server's sandbox-wide limits: the largest of every run's limits, plus, with TensorFlow, what
+    importing it in the server takes (its CPU seconds count against the server's own limit)."""
+    runs = [limits_for(t, full, override) for t in tasks for full in (False, True)]
+    cpu_s = max(lim.cpu_s for lim in runs) + 1     # a child's hard limit is its soft limit + 1
+    memory_mb = max(lim.memory_mb for lim in runs)
+    if any(t.tensorflow for t in tasks):
+        cpu_s += KERAS_IMPORT_LIMITS.cpu_s
+        memory_mb = max(memory_mb, KERAS_IMPORT_LIMITS.memory_mb)
+    return sandbox.Limits(cpu_s=cpu_s, wall_s=max(lim.wall_s for lim in runs), memory_mb=memory_mb,
+                          fsize_mb=max(lim.fsize_mb for lim in runs), nproc=max(lim.nproc for lim in runs))
+
+
 def run_task(prep: Prepared, task: Task, solutions: dict[str, str | None],
-             protect: tuple[Path, ...] = ()) -> sandbox.SandboxResult:
+             protect: tuple[Path, ...] = (), runner: Runner | None = None) -> sandbox.SandboxResult:
     """A fresh sandbox (or two, see Task.reload_harness) running the task; with a light preamble first, rerun
-    with the notebook's full setup when the code used a name only the full setup defines."""
+    with the notebook's full setup when the code used a name only the full setup defines. ``runner``: how a run
+    is done (default: a fresh sandbox each, sandbox.run_job)."""
     full = prep.setup
     if task.preamble is None or task.preamble == full:
-        return run_stages(prep, task, solutions, full, limits_for(task, True, prep.limits_override), protect)
-    light = run_stages(prep, task, solutions, task.preamble, limits_for(task, False, prep.limits_override), protect)
+        return run_stages(prep, task, solutions, full, limits_for(task, True, prep.limits_override), protect,
+                          runner)
+    light = run_stages(prep, task, solutions, task.preamble, limits_for(task, False, prep.limits_override), protect,
+                       runner)
     names = needs_full_setup(light, task.preamble, full)
     if not names:
         return light
-    res = run_stages(prep, task, solutions, full, limits_for(task, True, prep.limits_override), protect)
+    res = run_stages(prep, task, solutions, full, limits_for(task, True, prep.limits_override), protect, runner)
     res.seconds += light.seconds
     res.setup_fallback = tuple(names)
     return res
 
 
 def run_stages(prep: Prepared, task: Task, solutions: dict[str, str | None], preamble: str,
-               limits: sandbox.Limits, protect: tuple[Path, ...] = ()) -> sandbox.SandboxResult:
-    """One run of the task; with a reload stage, a second fresh sandbox gets the files the first one wrote."""
-    res = sandbox.run_job(job_for(prep, task, solutions, preamble, task.harness), limits, protect=list(protect),
-                          collect=tuple(task.carry) if task.reload_harness else ())
+               limits: sandbox.Limits, protect: tuple[Path, ...] = (),
+               runner: Runner | None = None) -> sandbox.SandboxResult:
+    """One run of the task; with a reload stage, a second fresh sandbox (or forked child) gets the files the first
+    one wrote."""
+    if runner is None:
+        def runner(job, lim, collect=(), files=None):
+            return sandbox.run_job(job, lim, protect=list(protect), collect=collect, files=files)
+    res = runner(job_for(prep, task, solutions, preamble, task.harness), limits,
+                 collect=tuple(task.carry) if task.reload_harness else ())
     if not task.reload_harness or res.status != "ok" or res.run.missing:
         return res
     if not any(c.returned for c in res.run.cases):
@@ -84,8 +132,7 @@ def run_stages(prep: Prepared, task: Task, solutions: dict[str, str | None], pre
         name, why = next(iter(lost.items()))
         error = CaseError("FileNotFoundError", f"the saved file {name} {why}", after_reload=True)
         return _with_cases(res, [c if not c.returned else CaseResult(error=error) for c in res.run.cases])
-    res2 = sandbox.run_job(job_for(prep, task, solutions, preamble, task.reload_harness), limits,
-                           protect=list(protect), files=carried)
+    res2 = runner(job_for(prep, task, solutions, preamble, task.reload_harness), limits, files=carried)
     return merge_reload(res, res2)
 
 

@@ -1,15 +1,16 @@
 """Grading benchmark: plain `nbgrader autograde` vs the sandboxed grader, a faulty batch, and a Keras exercise.
 
-    flock /tmp/course-cpu.lock .venv/bin/python bench/grading.py            # everything (about 10 minutes on 2 cores)
+    flock /tmp/course-cpu.lock .venv/bin/python bench/grading.py            # everything (about 3 minutes on 2 cores)
     .venv/bin/python bench/grading.py --only compare --n 30                 # just the comparison
 
 Writes bench/results/grading.json; bench/README.md ("## Grading") quotes the numbers.
 1. compare: N submissions of ex1_rnn_cells (90% correct, 10% with one wrong function), one run each:
    plain `nbgrader autograde` (executes every notebook in a Jupyter kernel) vs `python -m autograder grade --jobs 2`
-   (one sandbox per function; reference outputs built beforehand, as an instructor does once per assignment).
+   (one sandbox per submission; reference outputs built beforehand, as an instructor does once per assignment).
 2. faulty: 100 submissions of ex1, 10% faulty (invalid JSON, empty file, another assignment, null bytes, infinite
    loop, segfault, memory bomb, os._exit, sys.exit, process-spawning loop): all processed, failures with reasons.
-3. keras: per-submission seconds for ex2_text_classification (two Keras models trained under the fixed budget).
+3. keras: wall and per-function seconds for ex2_text_classification (two Keras models trained under the fixed
+   budget) and ex5_attention (a custom attention layer, its save / reload round trip, a model trained with it).
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from autograder.submissions import fill, reference_solutions  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "grading.json"
 A1 = "ex1_rnn_cells"
+KERAS_ASSIGNMENTS = ("ex2_text_classification", "ex5_attention")
 
 WRONG_GRU = "def gru_step(x_t, h_prev, W_z, W_r, W, b_z, b_r, b):\n    return h_prev\n"
 FAULTS = {
@@ -155,25 +157,28 @@ def bench_faulty(tmp: Path, n: int, jobs: int, time_limit: float) -> dict:
     }
 
 
-def bench_keras(tmp: Path, n: int, jobs: int) -> dict:
-    a = "ex2_text_classification"
-    course = _course(tmp, "keras")
-    course.release(a)
-    released = json.loads(course.release_notebook(a).read_text())
-    answers = reference_solutions(course.source_notebook(a))
+def bench_keras(tmp: Path, assignment: str, n: int, jobs: int) -> dict:
+    course = _course(tmp, assignment)
+    course.release(assignment)
+    released = json.loads(course.release_notebook(assignment).read_text())
+    answers = reference_solutions(course.source_notebook(assignment))
     for i in range(n):
-        _write(course, f"k{i}", a, fill(released, answers))
-    seconds, proc = _run([sys.executable, "-m", "autograder", "--course", str(course.root), "grade", a,
+        _write(course, f"k{i}", assignment, fill(released, answers))
+    t_ref, proc_ref = _run([sys.executable, "-m", "autograder", "--course", str(course.root), "references",
+                            assignment], cwd=ROOT)
+    seconds, proc = _run([sys.executable, "-m", "autograder", "--course", str(course.root), "grade", assignment,
                           "--jobs", str(jobs)], cwd=ROOT)
-    report = json.loads((course.reports_dir() / f"{a}.json").read_text())
+    report = json.loads((course.reports_dir() / f"{assignment}.json").read_text())
+    subs = report["submissions"]
     return {
-        "assignment": a, "submissions": n, "jobs": jobs, "wall_s": round(seconds, 1),
-        "wall_per_submission_s": round(seconds / n, 1),
-        "sandbox_seconds_per_submission": [round(s["seconds"], 1) for s in report["submissions"]],
-        "sandbox_seconds_per_function": {f["function"]: round(f["seconds"], 1)
-                                         for f in report["submissions"][0]["functions"]},
-        "scores": [s["score"] for s in report["submissions"]],
-        "reasons": [f["reason"] for f in report["submissions"][0]["functions"]],
+        "assignment": assignment, "submissions": n, "jobs": jobs, "wall_s": round(seconds, 1),
+        "wall_per_submission_s": round(seconds / n, 1), "ok": proc.returncode == 0,
+        "reference_build_s": round(t_ref, 1), "reference_ok": proc_ref.returncode == 0,
+        "sandbox_seconds_per_submission": [round(s["seconds"], 1) for s in subs],
+        "sandbox_seconds_per_function": {f["function"]: [round(s["functions"][i]["seconds"], 1) for s in subs]
+                                         for i, f in enumerate(subs[0]["functions"])},
+        "scores": [s["score"] for s in subs],
+        "reasons": [f["reason"] for f in subs[0]["functions"]],
     }
 
 
@@ -203,7 +208,7 @@ def main() -> int:
             for f in r["failures"]:
                 print(f"  {f['student']} {f.get('function', '')}: {f['reason']}")
         if "keras" in parts:
-            results["keras"] = bench_keras(tmp, args.keras_n, args.jobs)
+            results["keras"] = {a: bench_keras(tmp, a, args.keras_n, args.jobs) for a in KERAS_ASSIGNMENTS}
             print(json.dumps(results["keras"], indent=1))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
