@@ -11,8 +11,8 @@ from typing import Callable
 import numpy as np
 
 __all__ = [
-    "make_windows", "split_windows", "persistence", "moving_average", "climatology", "fit_linear",
-    "recursive_forecast", "mae", "rmse", "error_by_horizon", "directional_accuracy", "r2_score",
+    "make_windows", "split_windows", "windows_before", "persistence", "moving_average", "climatology", "fit_linear",
+    "recursive_forecast", "learning_curve", "mae", "rmse", "error_by_horizon", "directional_accuracy", "r2_score",
 ]
 
 
@@ -60,6 +60,20 @@ def split_windows(features, target=None, *, window: int, horizon: int = 1, bound
         X, Y, t = make_windows(feats[a:b], None if tgt is None else tgt[a:b], window, horizon)
         out.append((X, Y, t + a))
     return out
+
+
+def windows_before(features, t, window: int) -> np.ndarray:
+    """The ``window`` rows just before each target index: ``features[t_i - window : t_i]``, shape ``(m, window, F)``.
+
+    With the ``t`` that ``split_windows`` returns, models with different window lengths are scored on the same days.
+    """
+    feats = np.asarray(features, dtype=np.float32)
+    feats = feats[:, None] if feats.ndim == 1 else feats
+    t = np.asarray(t, dtype=np.int64).reshape(-1)
+    if window < 1 or (len(t) and (t.min() < window or t.max() > len(feats))):
+        raise ValueError(f"every target index must lie in [window, {len(feats)}] = [{window}, {len(feats)}]; "
+                         f"use a shorter window or later targets")
+    return feats[t[:, None] - window + np.arange(window)]
 
 
 # ---------------------------------------------------------------- baselines (all on windows of the target)
@@ -138,6 +152,22 @@ def recursive_forecast(predict_one: Callable[[np.ndarray], np.ndarray], X, horiz
         new_row[:, target_col] = p
         window = np.concatenate([window[:, 1:], new_row[:, None, :]], axis=1)
     return preds
+
+
+# ---------------------------------------------------------------- how much would more data help?
+def learning_curve(fit_and_score: Callable[[np.ndarray, np.ndarray], float], X, Y, sizes) -> np.ndarray:
+    """``fit_and_score(X[-n:], Y[-n:])`` for each ``n`` in ``sizes``, as an array.
+
+    Each model is trained on the ``n`` most recent training windows (those nearest the validation period, so every
+    size is scored on the same validation days against a training period that ends at the same date);
+    ``fit_and_score`` trains a fresh model and returns its validation score.
+    """
+    sizes = [int(n) for n in sizes]
+    if not sizes or min(sizes) < 1 or max(sizes) > len(X):
+        raise ValueError(f"sizes must lie between 1 and the number of training windows {len(X)}, got {sizes}")
+    if len(X) != len(Y):
+        raise ValueError(f"X ({len(X)}) and Y ({len(Y)}) differ in length")
+    return np.array([float(fit_and_score(X[-n:], Y[-n:])) for n in sizes])
 
 
 # ---------------------------------------------------------------- metrics (use original units)

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from course_utils.forecasting import (climatology, directional_accuracy, error_by_horizon, fit_linear,
-                                      make_windows, mae, moving_average, persistence, r2_score,
-                                      recursive_forecast, rmse, split_windows)
+                                      learning_curve, make_windows, mae, moving_average, persistence, r2_score,
+                                      recursive_forecast, rmse, split_windows, windows_before)
 
 
 def test_make_windows_layout():
@@ -52,6 +52,16 @@ def test_no_window_crosses_a_split_boundary():
     assert train_vals.isdisjoint(parts[2][1].ravel().tolist())
     with pytest.raises(ValueError):
         split_windows(s, window=w, bounds=[0, 80, 60, 100])
+
+
+def test_windows_before_equal_make_windows_and_check_their_range():
+    f = np.c_[np.arange(12), 100 + np.arange(12)]
+    X, _, t = make_windows(f, window=4)
+    np.testing.assert_array_equal(windows_before(f, t, 4), X)
+    np.testing.assert_array_equal(windows_before(f, t, 2), X[:, -2:])     # shorter windows, same target days
+    for bad_t, window in ([3], 4), ([13], 4), ([5], 0):
+        with pytest.raises(ValueError, match="target index"):
+            windows_before(f, bad_t, window)
 
 
 def test_window_that_would_cross_is_detected_by_the_check():
@@ -116,6 +126,17 @@ def test_recursive_forecast_uses_known_future_covariates():
     np.testing.assert_allclose(out[:, 1:], 7)        # later steps see the known future covariate
     with pytest.raises(ValueError, match="known_future"):
         recursive_forecast(step, X, h)
+
+
+def test_learning_curve_trains_on_the_most_recent_windows():
+    X, Y, _ = make_windows(np.arange(20.0), window=2)
+    seen = []
+    scores = learning_curve(lambda Xa, Ya: seen.append((Xa[0, 0, 0], Ya[-1, 0])) or len(Xa), X, Y, [3, 18])
+    np.testing.assert_array_equal(scores, [3, 18])
+    assert seen == [(15.0, 19.0), (0.0, 19.0)]       # both end at the last training window
+    for bad in ([], [0], [19]):
+        with pytest.raises(ValueError, match="sizes"):
+            learning_curve(lambda Xa, Ya: 0.0, X, Y, bad)
 
 
 def test_metrics():
