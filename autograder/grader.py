@@ -5,9 +5,9 @@ Flow of :func:`grade_assignment` (``python -m autograder grade``):
 1. hidden cases and reference outputs (``autograder.references``);
 2. read every submission under ``submitted/<student>/<assignment>/`` as JSON (never executed here), reject
    unreadable ones with a reason;
-3. for each (submission, exercise function) run a fresh sandbox with the submission's solution cells only, on
-   the hidden inputs (``autograder.stages``); judge the returned plain values here (:func:`judge_function`); these
-   runs go ``--jobs`` at a time;
+3. for each submission, run a fresh sandbox per exercise function with the submission's solution cells only, on
+   the hidden inputs (``autograder.stages.run_submission``); judge the returned plain values here
+   (:func:`judge_function`); submissions go ``--jobs`` at a time;
 4. let nbgrader's own autograde converter sanitise each submission (restore test cells, de-duplicate ids, ...)
    with its ``Execute`` step replaced by :class:`autograder.nbgrader_hooks.SandboxVerdict`, so scores land in
    the gradebook the nbgrader way (formgrader, manual grading, feedback and export keep working);
@@ -105,7 +105,7 @@ def verdicts_for(course: Course, prep: Prepared, students: list[str], jobs: int 
     assignment = prep.info.assignment
     known = _known_ids(course)
     verdicts: list[SubmissionVerdict] = []
-    work: list[tuple[SubmissionVerdict, dict, Task]] = []
+    work: list[tuple[SubmissionVerdict, dict]] = []
     for student in students:
         path = course.submission_notebook(student, assignment)
         v = SubmissionVerdict(assignment, student, str(path), _sha256(path), "graded")
@@ -118,31 +118,27 @@ def verdicts_for(course: Course, prep: Prepared, students: list[str], jobs: int 
             v.functions = [FunctionVerdict(t.function, t.test_cell, t.solution_cell, prep.info.test_cells[t.test_cell],
                                            0.0, v.reason) for t in prep.tasks]
             continue
+        work.append((v, solutions))
+
+    runs = _sandbox_runs(course, prep, [solutions for _, solutions in work], jobs)
+    for (v, solutions), results in zip(work, runs):
         for task in prep.tasks:
-            work.append((v, solutions, task))
-
-    def one(item):
-        v, solutions, task = item
-        res = None
-        if solutions.get(task.solution_cell) is not None:
-            res = stages.run_task(prep, task, solutions, protect=(course.root,))
-        ok, reason = judge_function(prep, task, solutions, res)
-        points = prep.info.test_cells[task.test_cell]
-        fv = FunctionVerdict(task.function, task.test_cell, task.solution_cell, points, points if ok else 0.0,
-                             reason, res.seconds if res else 0.0)
-        if progress:
-            progress(v, fv)
-        return v, fv
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(one, work))
-    order = {t.function: i for i, t in enumerate(prep.tasks)}
-    for v, fv in results:
-        v.functions.append(fv)
-        v.seconds += fv.seconds
-    for v in verdicts:
-        v.functions.sort(key=lambda f: order[f.function])
+            res = results.get(task.function)
+            ok, reason = judge_function(prep, task, solutions, res)
+            points = prep.info.test_cells[task.test_cell]
+            fv = FunctionVerdict(task.function, task.test_cell, task.solution_cell, points,
+                                 points if ok else 0.0, reason, res.seconds if res else 0.0)
+            v.functions.append(fv)
+            v.seconds += fv.seconds
+            if progress:
+                progress(v, fv)
     return verdicts
+
+
+def _sandbox_runs(course: Course, prep: Prepared, solutions: list[dict], jobs: int):
+    """:func:`autograder.stages.run_submission` of every submission, in order, ``jobs`` at a time."""
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        yield from pool.map(lambda s: stages.run_submission(prep, s, protect=(course.root,)), solutions)
 
 
 def grade_assignment(course: Course, assignment: str, students: list[str] | None = None, jobs: int = 1,

@@ -1,8 +1,9 @@
 """Running one task of one submission: its sandbox job, its limits, the optional second (reload) stage in a fresh
 sandbox, and the light-preamble run with its fallback to the notebook's full setup.
 
-Public so that the tests can drive each piece: :func:`run_task` (everything), :func:`run_stages` (one or two
-sandboxes with a given preamble), :func:`merge_reload`, :func:`defined_names`, :func:`needs_full_setup`.
+Public so that the tests can drive each piece: :func:`run_submission` (every task of one submission: the unit of
+grading work), :func:`run_task` (everything for one task), :func:`run_stages` (one or two sandboxes with a given
+preamble), :func:`merge_reload`, :func:`defined_names`, :func:`needs_full_setup`.
 """
 from __future__ import annotations
 
@@ -50,6 +51,15 @@ def limits_for(task: Task, full_setup: bool, override: dict) -> sandbox.Limits:
     if override.get("memory_mb"):
         lim = replace(lim, memory_mb=override["memory_mb"])
     return lim
+
+
+def run_submission(prep: Prepared, solutions: dict[str, str | None],
+                   protect: tuple[Path, ...] = ()) -> dict[str, sandbox.SandboxResult]:
+    """The sandbox result of every task whose solution cell the submission has (key: the task's function); uses
+    only ``prep.tasks``, ``prep.setup``, ``prep.payloads``, ``prep.info.solution_cells``, ``prep.module.SEED`` and
+    ``prep.limits_override``, so that a portable copy of them (``autograder.cluster``) is enough on a worker."""
+    return {task.function: run_task(prep, task, solutions, protect=protect)
+            for task in prep.tasks if solutions.get(task.solution_cell) is not None}
 
 
 def run_task(prep: Prepared, task: Task, solutions: dict[str, str | None],
