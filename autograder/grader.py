@@ -7,7 +7,7 @@ Flow of :func:`grade_assignment` (``python -m autograder grade``):
    unreadable ones with a reason;
 3. for each submission, run a fresh sandbox per exercise function with the submission's solution cells only, on
    the hidden inputs (``autograder.stages.run_submission``); judge the returned plain values here
-   (:func:`judge_function`); submissions go ``--jobs`` at a time;
+   (:func:`judge_function`); submissions go ``--jobs`` at a time, or to a Dask cluster (``autograder.cluster``);
 4. let nbgrader's own autograde converter sanitise each submission (restore test cells, de-duplicate ids, ...)
    with its ``Execute`` step replaced by :class:`autograder.nbgrader_hooks.SandboxVerdict`, so scores land in
    the gradebook the nbgrader way (formgrader, manual grading, feedback and export keep working);
@@ -21,7 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from autograder import nbgrader_hooks, sandbox, stages
+from autograder import cluster, nbgrader_hooks, sandbox, stages
 from autograder.compare import Mismatch, reference_judge
 from autograder.nbgrader_course import Course
 from autograder.notebook import InvalidNotebook, extract_solutions, load_json_notebook, source_info
@@ -100,8 +100,9 @@ def _known_ids(course: Course) -> dict[str, set[str]]:
 
 
 def verdicts_for(course: Course, prep: Prepared, students: list[str], jobs: int = 1,
-                 progress=None) -> list[SubmissionVerdict]:
-    """Steps 2 and 3 of the flow above: sandbox runs and trusted judging (no gradebook writes)."""
+                 progress=None, client=None) -> list[SubmissionVerdict]:
+    """Steps 2 and 3 of the flow above: sandbox runs (here, or on the Dask cluster of ``client``) and trusted
+    judging (no gradebook writes)."""
     assignment = prep.info.assignment
     known = _known_ids(course)
     verdicts: list[SubmissionVerdict] = []
@@ -120,7 +121,7 @@ def verdicts_for(course: Course, prep: Prepared, students: list[str], jobs: int 
             continue
         work.append((v, solutions))
 
-    runs = _sandbox_runs(course, prep, [solutions for _, solutions in work], jobs)
+    runs = _sandbox_runs(course, prep, [solutions for _, solutions in work], jobs, client)
     for (v, solutions), results in zip(work, runs):
         for task in prep.tasks:
             res = results.get(task.function)
@@ -135,20 +136,25 @@ def verdicts_for(course: Course, prep: Prepared, students: list[str], jobs: int 
     return verdicts
 
 
-def _sandbox_runs(course: Course, prep: Prepared, solutions: list[dict], jobs: int):
-    """:func:`autograder.stages.run_submission` of every submission, in order, ``jobs`` at a time."""
+def _sandbox_runs(course: Course, prep: Prepared, solutions: list[dict], jobs: int, client):
+    """:func:`autograder.stages.run_submission` of every submission, in order: here ``jobs`` at a time, or on the
+    Dask cluster of ``client`` (``autograder.cluster``)."""
+    if client is not None:
+        yield from cluster.run_submissions(client, prep, solutions, protect=(course.root,))
+        return
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         yield from pool.map(lambda s: stages.run_submission(prep, s, protect=(course.root,)), solutions)
 
 
 def grade_assignment(course: Course, assignment: str, students: list[str] | None = None, jobs: int = 1,
-                     limits_override: dict | None = None, progress=None) -> list[SubmissionVerdict]:
-    """Grade every (or the given) submission of ``assignment`` into the gradebook; returns the verdicts."""
+                     limits_override: dict | None = None, progress=None, client=None) -> list[SubmissionVerdict]:
+    """Grade every (or the given) submission of ``assignment`` into the gradebook; returns the verdicts. With a
+    Dask ``client`` (``autograder.cluster.connect``) the sandboxes run on its cluster."""
     started = time.perf_counter()
     prep = prepare(course, assignment, jobs=jobs, limits_override=limits_override)
     if students is None:
         students = course.students(assignment)
-    verdicts = verdicts_for(course, prep, students, jobs=jobs, progress=progress)
+    verdicts = verdicts_for(course, prep, students, jobs=jobs, progress=progress, client=client)
     for v in verdicts:
         nbgrader_hooks.store(course, prep.info, v)
     write_reports(course, assignment, verdicts, time.perf_counter() - started)
