@@ -3,8 +3,8 @@ thread each, started here.
 
 * The attack and fault suite (test_attacks.py), the fair-verdict submissions (test_fair_verdicts.py) and the numpy
   exercises' shipped examples get, on the cluster, the scores and reasons they get locally.
-* A worker killed (SIGKILL) while it runs a slow but valid job: the job is rerun on another worker, every score
-  arrives exactly once in the SQLite gradebook, and no sandbox process survives its killed worker.
+* A worker killed (SIGKILL) while it runs a slow but valid job: its sandbox dies with it at once, the job is rerun
+  on another worker, and every score arrives exactly once in the SQLite gradebook.
 * An unreachable scheduler (flag or config entry): a clear error and exit status 1, and nothing written.
 * A worker's answer is parsed strictly: a malformed result fails its own function with a reason, the others stay.
 """
@@ -114,18 +114,31 @@ def _grade_rows(course, students: list[str]) -> dict[str, tuple[int, int]]:
         con.close()
 
 
-def _worker_running_a_sandbox(client, timeout: float = 60.0) -> int:
-    """The pid of a worker process that is running a sandbox right now."""
+def _worker_in_a_slow_sandbox(client, timeout: float = 60.0) -> tuple[int, list[psutil.Process]]:
+    """A worker process whose sandbox has been running for a second (a slow job), and the sandboxed processes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for pid in client.run(os.getpid).values():
             try:
-                if any("child.py" in " ".join(c.cmdline()) for c in psutil.Process(pid).children(recursive=True)):
-                    return pid
+                boxed = [p for p in psutil.Process(pid).children(recursive=True)
+                         if p.uids().real >= sandbox.SANDBOX_UID_BASE]
+                if any(time.time() - p.create_time() > 1 for p in boxed):
+                    return pid, boxed
             except psutil.Error:
                 continue
         time.sleep(0.1)
-    raise AssertionError("no worker started a sandbox")
+    raise AssertionError("no worker ran a slow sandbox")
+
+
+def _still_running(processes: list[psutil.Process]) -> list[psutil.Process]:
+    running = []
+    for p in processes:
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE:
+                running.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return running
 
 
 def test_a_killed_worker_loses_and_doubles_nothing(client, ckit):
@@ -141,8 +154,12 @@ def test_a_killed_worker_loses_and_doubles_nothing(client, ckit):
         verdicts=grader.grade_assignment(ckit.course, A, students=students, client=client)))
     grading.start()
     before = set(client.run(os.getpid).values())
-    victim = _worker_running_a_sandbox(client)
+    victim, its_sandbox = _worker_in_a_slow_sandbox(client)
     os.kill(victim, signal.SIGKILL)
+    gone_by = time.monotonic() + 2       # well before the job's sleep would have ended
+    while _still_running(its_sandbox) and time.monotonic() < gone_by:
+        time.sleep(0.05)
+    assert _still_running(its_sandbox) == []
     grading.join(timeout=300)
     assert not grading.is_alive()
     assert victim in before and victim not in set(client.run(os.getpid).values())     # it was really killed
