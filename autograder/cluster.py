@@ -144,12 +144,14 @@ def describe(client: Client) -> str:
 def run_submissions(client: Client, prep: Prepared, solutions: list[dict[str, str | None]],
                     protect: tuple[Path, ...] = ()) -> list[dict[str, SandboxResult]]:
     """:func:`autograder.stages.run_submission` for every submission, on the cluster; the results in order."""
-    from distributed import wait
-
     [prep_data] = client.scatter([portable(prep)], broadcast=True, hash=False)      # sent to each worker once
     futures = [client.submit(grade_submission, prep_data, s, [str(p) for p in protect], pure=False)
                for s in solutions]
-    wait(futures)
+    try:
+        texts = client.gather(futures, errors="skip")      # waits for every job, whatever its outcome
+    except Exception as exc:  # noqa: BLE001 - e.g. the connection to the scheduler lost: the jobs were cancelled
+        raise ClusterError(f"grading on the cluster was interrupted ({type(exc).__name__}: {str(exc)[:300]}). "
+                           "Nothing was written; rerun the grading.") from None
     failed = [(i, f) for i, f in enumerate(futures) if f.status != "finished"]
     if failed:
         i, future = failed[0]
@@ -158,4 +160,4 @@ def run_submissions(client: Client, prep: Prepared, solutions: list[dict[str, st
                            f"{type(future.exception()).__name__}: {str(future.exception())[:300]}. "
                            "Nothing was written; rerun the grading.")
     expected = [[t.function for t in prep.tasks if s.get(t.solution_cell) is not None] for s in solutions]
-    return [parse_results(text, functions) for text, functions in zip(client.gather(futures), expected)]
+    return [parse_results(text, functions) for text, functions in zip(texts, expected, strict=True)]

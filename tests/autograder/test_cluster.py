@@ -45,7 +45,7 @@ def client():
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      memory_limit=0) as local, Client(local) as c:
+                      memory_limit=0) as local, Client(local, set_as_default=False) as c:      # as the command line's
         yield c
 
 
