@@ -64,21 +64,39 @@ def cmd_references(args) -> int:
 
 def cmd_grade(args) -> int:
     """Failed or unreadable submissions are recorded with their reasons; they are not errors of the grader."""
-    from autograder import grader, reports, sandbox
+    from autograder import cluster, grader, reports, sandbox
 
     course = _course(args)
+    assignments = _assignments(course, args.assignments)
     override = {}
     if args.time_limit:
         override["wall_s"] = args.time_limit
-    print(f"sandbox: {sandbox.isolation_note()}")
-    for a in _assignments(course, args.assignments):
-        students = args.student or None
-        t = time.perf_counter()
-        verdicts = grader.grade_assignment(course, a, students=students, jobs=args.jobs, limits_override=override)
-        took = time.perf_counter() - t
-        print(f"\n== {a}: {len(verdicts)} submission(s) graded in {took:.1f} s with --jobs {args.jobs}")
-        print(reports.summary_table(verdicts))
-        print(f"report: {course.reports_dir() / (a + '.json')} and .csv")
+    scheduler = args.scheduler or course.config.get("Autograder", {}).get("scheduler")
+    client = None
+    if scheduler:
+        try:
+            client = cluster.connect(scheduler)
+        except cluster.ClusterError as exc:
+            print(f"grading stopped: {exc}", file=sys.stderr)
+            return 1
+        print(f"cluster: {cluster.describe(client)}")
+    else:
+        print(f"sandbox: {sandbox.isolation_note()}")
+    where = f"on the cluster at {scheduler}" if client else f"with --jobs {args.jobs}"
+    try:
+        for a in assignments:
+            t = time.perf_counter()
+            verdicts = grader.grade_assignment(course, a, students=args.student or None, jobs=args.jobs,
+                                               limits_override=override, client=client)
+            print(f"\n== {a}: {len(verdicts)} submission(s) graded in {time.perf_counter() - t:.1f} s {where}")
+            print(reports.summary_table(verdicts))
+            print(f"report: {course.reports_dir() / (a + '.json')} and .csv")
+    except cluster.ClusterError as exc:
+        print(f"grading stopped: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if client is not None:
+            client.close()
     return 0
 
 
@@ -190,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="parallel sandboxes (default: number of CPUs, %(default)s)")
     s.add_argument("--time-limit", type=float, default=None,
                    help="cap every function's wall-clock (and CPU) limit at this many seconds")
+    s.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the sandboxes on this Dask distributed cluster, e.g. tcp://HOST:8786 (default: "
+                        "c.Autograder.scheduler in nbgrader_config.py, else this machine with --jobs)")
     s.set_defaults(func=cmd_grade)
 
     s = sub.add_parser("export", help="export all grades to CSV (nbgrader's CSV exporter)")

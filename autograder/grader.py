@@ -6,8 +6,9 @@ Flow of :func:`grade_assignment` (``python -m autograder grade``):
 2. read every submission under ``submitted/<student>/<assignment>/`` as JSON (never executed here), reject
    unreadable ones with a reason;
 3. for each submission, run each exercise function on the hidden inputs with the submission's solution cells only,
-   in one sandbox per submission that forks a child per function (``autograder.stages.run_submission``); judge
-   the returned plain values here (:func:`judge_function`); submissions go ``--jobs`` at a time;
+   in one sandbox per submission that forks a child per function (``autograder.stages.run_submission``), here
+   ``--jobs`` submissions at a time or on a Dask cluster (``autograder.cluster``); judge the returned plain
+   values here (:func:`judge_function`);
 4. let nbgrader's own autograde converter sanitise each submission (restore test cells, de-duplicate ids, ...)
    with its ``Execute`` step replaced by :class:`autograder.nbgrader_hooks.SandboxVerdict`, so scores land in
    the gradebook the nbgrader way (formgrader, manual grading, feedback and export keep working), each submission
@@ -22,7 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from autograder import nbgrader_hooks, sandbox, stages
+from autograder import cluster, nbgrader_hooks, sandbox, stages
 from autograder.compare import Mismatch, reference_judge
 from autograder.nbgrader_course import Course
 from autograder.notebook import InvalidNotebook, extract_solutions, load_json_notebook, source_info
@@ -101,9 +102,10 @@ def _known_ids(course: Course) -> dict[str, set[str]]:
 
 
 def verdicts_for(course: Course, prep: Prepared, students: list[str], jobs: int = 1,
-                 progress=None, done=None) -> list[SubmissionVerdict]:
-    """Steps 2 and 3 of the flow above: sandbox runs and trusted judging (no gradebook writes). ``done``: called
-    with each submission's verdict as soon as it is complete (from a worker thread for a graded one)."""
+                 progress=None, client=None, done=None) -> list[SubmissionVerdict]:
+    """Steps 2 and 3 of the flow above: sandbox runs (here, or on the Dask cluster of ``client``) and trusted
+    judging (no gradebook writes). ``done``: called with each submission's verdict as soon as it is judged, in
+    submission order, while later submissions still run (locally; a cluster's results arrive all at once)."""
     assignment = prep.info.assignment
     known = _known_ids(course)
     verdicts: list[SubmissionVerdict] = []
@@ -124,35 +126,47 @@ def verdicts_for(course: Course, prep: Prepared, students: list[str], jobs: int 
             continue
         work.append((v, solutions))
 
-    def one(item):
-        v, solutions = item
-        runs = stages.run_submission(prep, solutions, protect=(course.root,))
+    runs = _sandbox_runs(course, prep, [solutions for _, solutions in work], jobs, client)
+    for (v, solutions), results in zip(work, runs):
         for task in prep.tasks:
-            res = runs.get(task.function)
+            res = results.get(task.function)
             ok, reason = judge_function(prep, task, solutions, res)
             points = prep.info.test_cells[task.test_cell]
-            fv = FunctionVerdict(task.function, task.test_cell, task.solution_cell, points, points if ok else 0.0,
-                                 reason, res.seconds if res else 0.0)
+            fv = FunctionVerdict(task.function, task.test_cell, task.solution_cell, points,
+                                 points if ok else 0.0, reason, res.seconds if res else 0.0)
             v.functions.append(fv)
             v.seconds += fv.seconds
             if progress:
                 progress(v, fv)
         if done:
             done(v)
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        list(pool.map(one, work))
     return verdicts
 
 
+def _sandbox_runs(course: Course, prep: Prepared, solutions: list[dict], jobs: int, client):
+    """:func:`autograder.stages.run_submission` of every submission, in order: here ``jobs`` at a time, or on the
+    Dask cluster of ``client`` (``autograder.cluster``)."""
+    if client is not None:
+        yield from cluster.run_submissions(client, prep, solutions, protect=(course.root,))
+        return
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        yield from pool.map(lambda s: stages.run_submission(prep, s, protect=(course.root,)), solutions)
+
+
 def grade_assignment(course: Course, assignment: str, students: list[str] | None = None, jobs: int = 1,
-                     limits_override: dict | None = None, progress=None) -> list[SubmissionVerdict]:
-    """Grade every (or the given) submission of ``assignment`` into the gradebook; returns the verdicts."""
+                     limits_override: dict | None = None, progress=None, client=None) -> list[SubmissionVerdict]:
+    """Grade every (or the given) submission of ``assignment`` into the gradebook; returns the verdicts. With a
+    Dask ``client`` (``autograder.cluster.connect``) the sandboxes run on its cluster."""
     started = time.perf_counter()
     prep = prepare(course, assignment, jobs=jobs, limits_override=limits_override)
     if students is None:
         students = course.students(assignment)
-    verdicts = verdicts_for(course, prep, students, jobs=jobs, progress=progress,
-                            done=lambda v: nbgrader_hooks.store(course, prep.info, v))   # while others still run
+    store = lambda v: nbgrader_hooks.store(course, prep.info, v)  # noqa: E731
+    if client is None:      # here each submission is stored as soon as it is judged, while others still run
+        verdicts = verdicts_for(course, prep, students, jobs=jobs, progress=progress, done=store)
+    else:                   # a cluster's results arrive together: a job that fails stops grading before any write
+        verdicts = verdicts_for(course, prep, students, jobs=jobs, progress=progress, client=client)
+        for v in verdicts:
+            store(v)
     write_reports(course, assignment, verdicts, time.perf_counter() - started)
     return verdicts

@@ -22,7 +22,11 @@ Layers (each one is tested by tests/autograder/test_attacks.py):
 """
 from __future__ import annotations
 
+import base64
+import ctypes
+import fcntl
 import json
+import math
 import os
 import resource
 import select
@@ -34,7 +38,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -76,6 +80,96 @@ class SandboxResult:
     files: dict[str, bytes] = field(default_factory=dict)      # collected files (see run_job)
     files_missing: dict[str, str] = field(default_factory=dict)  # collected name -> why it was not collected
     setup_fallback: tuple[str, ...] = ()  # names that made the grader rerun with the full setup (autograder.stages)
+
+    def to_json(self) -> dict:
+        """Plain JSON (how a cluster worker sends it back, see autograder.cluster); ``files`` as base64."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "run" and value is not None:
+                value = {"result": value.to_json(),    # the child's wire format, plus what the grader added
+                         "after_reload": [i for i, c in enumerate(value.cases) if c.error and c.error.after_reload]}
+            elif f.name == "limits" and value is not None:
+                value = asdict(value)
+            elif f.name == "files":
+                value = {name: base64.b64encode(data).decode("ascii") for name, data in value.items()}
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_json(cls, obj) -> SandboxResult:
+        """Strictly parse :meth:`to_json`'s output; anything malformed raises ProtocolError saying what."""
+        names = [f.name for f in fields(cls)]
+        if not isinstance(obj, dict) or set(obj) != set(names):
+            raise ProtocolError("malformed sandbox result (not an object with exactly the fields of SandboxResult)")
+        values = {}
+        for f in fields(cls):
+            value = obj[f.name]
+            if f.name == "run":
+                value = None if value is None else _run_from_json(value)
+            elif f.name == "limits":
+                value = None if value is None else _limits_from_json(value)
+            elif f.name == "files":
+                value = _files_from_json(value)
+            elif not _plain_fits(f.type, value):
+                raise ProtocolError(f"malformed sandbox result (field {f.name} is not {f.type})")
+            values[f.name] = tuple(value) if isinstance(value, list) else value
+        if values["status"] not in STATUSES:
+            raise ProtocolError(f"malformed sandbox result (unknown status {str(values['status'])[:40]!r})")
+        return cls(**values)
+
+
+STATUSES = ("ok", "timeout", "crashed", "oom", "no_result", "bad_result")
+
+
+def _plain_fits(annotation: str, value) -> bool:
+    """Whether a plain JSON value fits a field's annotation: str, int, float, bool, ``X | None``,
+    ``tuple[X, ...]`` (a JSON list), ``dict[str, X]``."""
+    annotation = annotation.strip()
+    if " | " in annotation:
+        return any(_plain_fits(a, value) for a in annotation.split(" | "))
+    if annotation == "None":
+        return value is None
+    if annotation.startswith("tuple[") and annotation.endswith(", ...]"):
+        return isinstance(value, list) and all(_plain_fits(annotation[6:-6], v) for v in value)
+    if annotation.startswith("dict[str, ") and annotation.endswith("]"):
+        return isinstance(value, dict) and all(type(k) is str and _plain_fits(annotation[10:-1], v)
+                                               for k, v in value.items())
+    plain = {"str": (str,), "bool": (bool,), "int": (int,), "float": (int, float)}.get(annotation)
+    if plain is None:
+        return False
+    if type(value) not in plain:
+        return False
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def _run_from_json(obj) -> RunResult:
+    if not isinstance(obj, dict) or set(obj) != {"result", "after_reload"} or not isinstance(obj["after_reload"], list):
+        raise ProtocolError("malformed sandbox result (run)")
+    run = RunResult.from_json(obj["result"])
+    for i in obj["after_reload"]:
+        if type(i) is not int or not 0 <= i < len(run.cases) or run.cases[i].error is None:
+            raise ProtocolError("malformed sandbox result (run.after_reload)")
+        run.cases[i].error.after_reload = True
+    return run
+
+
+def _limits_from_json(obj) -> Limits:
+    names = {f.name: f.type for f in fields(Limits)}
+    if not isinstance(obj, dict) or set(obj) != set(names) or not all(_plain_fits(names[k], v) for k, v in obj.items()):
+        raise ProtocolError("malformed sandbox result (limits)")
+    return Limits(**obj)
+
+
+def _files_from_json(obj) -> dict[str, bytes]:
+    if not isinstance(obj, dict) or not all(type(k) is str and type(v) is str for k, v in obj.items()):
+        raise ProtocolError("malformed sandbox result (files)")
+    try:
+        return {name: base64.b64decode(data, validate=True) for name, data in obj.items()}
+    except ValueError:
+        raise ProtocolError("malformed sandbox result (files: not base64)") from None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -128,21 +222,41 @@ def isolation_note() -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# slots: one uid per concurrently running sandbox, so process limits and clean-up never interfere
+# slots: one uid per concurrently running sandbox on this machine, so process limits and clean-up never interfere;
+# claimed with a lock file each, so that several grading processes (e.g. Dask workers) share them correctly
 
+N_SLOTS = 64
 _slot_lock = threading.Lock()
-_free_slots: list[int] = list(range(64))
+_held_slots: dict[int, int] = {}        # slot -> file descriptor holding its lock
+
+
+def _slot_dir() -> str:
+    path = os.path.join(tempfile.gettempdir(), f"autograder-slots-{os.geteuid()}")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return path
 
 
 def _take_slot() -> int:
-    with _slot_lock:
-        return _free_slots.pop(0)
+    """The lowest slot no thread of this process and no other process holds (waits while all are taken)."""
+    while True:
+        with _slot_lock:
+            for slot in range(N_SLOTS):
+                if slot in _held_slots:
+                    continue
+                fd = os.open(os.path.join(_slot_dir(), str(slot)), os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                _held_slots[slot] = fd
+                return slot
+        time.sleep(0.05)
 
 
 def _give_slot(slot: int) -> None:
     with _slot_lock:
-        _free_slots.append(slot)
-        _free_slots.sort()
+        os.close(_held_slots.pop(slot))      # closing the descriptor releases the lock
 
 
 def interpreter() -> str:
@@ -207,9 +321,15 @@ def _environment(workdir: str) -> dict[str, str]:
     }
 
 
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+PR_SET_PDEATHSIG = 1
+
+
 def _preexec(limits: Limits):
     def apply() -> None:
         os.setsid()
+        if _LIBC is not None:   # the sandbox dies with the grading thread that started it (e.g. a killed worker)
+            _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         mem = limits.memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))

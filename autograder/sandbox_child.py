@@ -80,10 +80,15 @@ def run_as_init_parent():
     SIGXCPU would not end it; it ran on to the hard limit's SIGKILL, which ``unshare`` cannot pass on (it exits
     with status 1), and a limit hit at the top level of a cell read as a crash. As PID 1, fork: the child returns
     and does the work as an ordinary process; this process waits for it (reaping whatever else ends meanwhile)
-    and exits with its status, ``128 + N`` for a death by signal N. Without a PID namespace: nothing to do.
-    Returns whether this process is that child."""
+    and exits with its status, ``128 + N`` for a death by signal N; it dies with its parent. Without a PID
+    namespace: nothing to do. Returns whether this process is that child."""
     if os.getpid() != 1:
         return False
+    import ctypes
+
+    # PR_SET_PDEATHSIG (1): end with ``unshare``, which ends with the grading thread, so that a grader killed
+    # mid-run (e.g. a cluster worker) leaves no sandbox behind; the kernel then ends the whole PID namespace
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
     worker = os.fork()
     if worker == 0:
         return True

@@ -2,7 +2,7 @@
 sandbox, and the light-preamble run with its fallback to the notebook's full setup.
 
 Public so that the tests can drive each piece: :func:`run_submission` (every task of one submission, in one fork
-server), :func:`run_task` (one task), :func:`run_stages` (one or two sandboxes with a given preamble),
+server: the unit of grading work), :func:`run_task` (one task), :func:`run_stages` (one or two sandboxes with a given preamble),
 :func:`merge_reload`, :func:`defined_names`, :func:`needs_full_setup`.
 """
 from __future__ import annotations
@@ -62,7 +62,9 @@ def run_submission(prep: Prepared, solutions: dict[str, str | None],
     time: all its runs are children forked by one :class:`sandbox.ForkServer`, the tasks without TensorFlow first
     (TensorFlow is imported once, in the server, before the first task that needs it). Tasks the server did not
     report (it was killed, e.g. by the submission, or stopped answering) are run again the one-sandbox-per-run way
-    (:func:`run_task`), so that each gets its own reason. Without a PID namespace: that way only."""
+    (:func:`run_task`), so that each gets its own reason. Without a PID namespace: that way only. Uses only
+    ``prep.tasks``, ``prep.setup``, ``prep.payloads``, ``prep.info.solution_cells``, ``prep.module.SEED`` and
+    ``prep.limits_override``, so that a portable copy of them (``autograder.cluster``) is enough on a worker."""
     tasks = [t for t in prep.tasks if solutions.get(t.solution_cell) is not None]
     results: dict[str, sandbox.SandboxResult] = {}
     if tasks and sandbox.fork_server_supported():

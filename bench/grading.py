@@ -11,6 +11,10 @@ Writes bench/results/grading.json; bench/README.md ("## Grading") quotes the num
    loop, segfault, memory bomb, os._exit, sys.exit, process-spawning loop): all processed, failures with reasons.
 3. keras: wall and per-function seconds for ex2_text_classification (two Keras models trained under the fixed
    budget) and ex5_attention (a custom attention layer, its save / reload round trip, a model trained with it).
+4. throughput (only with --only throughput): 200 mixed submissions (120 of ex1 with 12 faulty and 12 wrong, 72 of
+   ex4_text_generation, 8 of ex3_time_series, whose build_forecaster trains a Keras model) graded with
+   `--jobs 2` here and with `--scheduler` on a 2-worker Dask LocalCluster (one thread each) on the same machine:
+   submissions per minute in all and per worker; same scores and reasons in both.
 """
 from __future__ import annotations
 
@@ -182,9 +186,56 @@ def bench_keras(tmp: Path, assignment: str, n: int, jobs: int) -> dict:
     }
 
 
+MIX = {A1: 120, "ex4_text_generation": 72, "ex3_time_series": 8}     # 8 x 14 s of Keras in about 5 minutes
+
+
+def _grade_mixed(course, extra: list[str]) -> tuple[float, subprocess.CompletedProcess, dict]:
+    """Grade every exercise of MIX in one command; (wall seconds, process, {(assignment, student): (score,
+    reasons)})."""
+    base = [sys.executable, "-m", "autograder", "--course", str(course.root)]
+    _run([*base, "references", *MIX], cwd=ROOT)         # once per exercise, as an instructor does; not timed
+    seconds, proc = _run([*base, "grade", *MIX, *extra], cwd=ROOT)
+    verdicts = {}
+    for a in MIX:
+        report = course.reports_dir() / f"{a}.json"
+        for s in json.loads(report.read_text())["submissions"] if report.is_file() else []:
+            verdicts[a, s["student"]] = (s["score"], [f["reason"] for f in s["functions"]])
+    return seconds, proc, verdicts
+
+
+def bench_throughput(tmp: Path, jobs: int) -> dict:
+    from distributed import LocalCluster
+
+    runs = {}
+    for name in ("local", "cluster"):
+        course = _course(tmp, f"throughput-{name}")
+        _submissions(course, A1, MIX[A1], faulty_every=10, wrong_every=5)
+        for a in list(MIX)[1:]:
+            _submissions(course, a, MIX[a], wrong_every=0)
+        if name == "local":
+            runs[name] = _grade_mixed(course, ["--jobs", str(jobs)])
+        else:
+            with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                              memory_limit=0) as cluster:      # started before the clock, like a standing cluster
+                runs[name] = _grade_mixed(course, ["--scheduler", cluster.scheduler_address])
+    n = sum(MIX.values())
+    out = {"submissions": n, "mix": MIX, "workers": jobs, "faulty_ex1": MIX[A1] // 10, "wrong_ex1": MIX[A1] // 10}
+    for name, (seconds, proc, _) in runs.items():
+        per_minute = n / seconds * 60
+        out[name] = {"wall_s": round(seconds, 1), "ok": proc.returncode == 0,
+                     "submissions_per_minute": round(per_minute, 1),
+                     "per_worker_per_minute": round(per_minute / jobs, 1), "stdout_tail": proc.stdout[-400:],
+                     "stderr_tail": proc.stderr[-2000:] if proc.returncode else ""}
+    local, cluster = runs["local"][2], runs["cluster"][2]
+    out["same_scores"] = {k: v[0] for k, v in local.items()} == {k: v[0] for k, v in cluster.items()}
+    out["same_reasons"] = local == cluster
+    out["cluster_overhead"] = round(runs["cluster"][0] / runs["local"][0] - 1, 3)
+    return out
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", choices=["compare", "faulty", "keras"], action="append")
+    p.add_argument("--only", choices=["compare", "faulty", "keras", "throughput"], action="append")
     p.add_argument("--n", type=int, default=30, help="submissions for the comparison")
     p.add_argument("--n-faulty-batch", type=int, default=100)
     p.add_argument("--jobs", type=int, default=2)
@@ -210,6 +261,9 @@ def main() -> int:
         if "keras" in parts:
             results["keras"] = {a: bench_keras(tmp, a, args.keras_n, args.jobs) for a in KERAS_ASSIGNMENTS}
             print(json.dumps(results["keras"], indent=1))
+        if "throughput" in parts:
+            results["throughput"] = bench_throughput(tmp, args.jobs)
+            print(json.dumps(results["throughput"], indent=1))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
     print(f"results: {RESULTS}")

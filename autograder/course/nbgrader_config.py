@@ -6,6 +6,10 @@ c.CourseDirectory.course_id = "rnn-course"
 # c.CourseDirectory.db_url = "postgresql+psycopg2://grader:secret@db.example.org:5432/rnn_course"
 # (or set it with `python -m autograder --db-url ...`; the driver, psycopg2-binary, is in requirements.txt).
 
+# Grade on a Dask distributed cluster instead of this machine (the same as `python -m autograder grade --scheduler ...`;
+# see "Grading on several machines" in autograder/README.md):
+# c.Autograder.scheduler = "tcp://grader-head.example.org:8786"
+
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
