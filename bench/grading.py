@@ -241,9 +241,11 @@ def main() -> int:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--time-limit", type=float, default=10.0, help="per-function limit in the faulty batch")
     p.add_argument("--keras-n", type=int, default=2)
+    p.add_argument("--output", type=Path, default=RESULTS, help="the JSON file the results are merged into")
     args = p.parse_args()
     parts = args.only or ["compare", "faulty", "keras"]
-    results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    out = args.output
+    results = json.loads(out.read_text()) if out.is_file() else {}
     results["machine"] = f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, Python " \
                          f"{platform.python_version()}"
     with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
@@ -264,9 +266,9 @@ def main() -> int:
         if "throughput" in parts:
             results["throughput"] = bench_throughput(tmp, args.jobs)
             print(json.dumps(results["throughput"], indent=1))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"results: {RESULTS}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"results: {out}")
     return 0
 
 
