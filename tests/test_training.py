@@ -6,7 +6,8 @@ keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
 from course_utils.bag_of_words import bag_of_words_dataset, bag_of_words_model, multi_hot  # noqa: E402
-from course_utils.training import EpochTimer, compile_binary_classifier, fit_with_early_stopping  # noqa: E402
+from course_utils.training import (EpochTimer, WeightSnapshots, average_weights, compile_binary_classifier,  # noqa: E402
+                                   fit_for_epochs, fit_with_early_stopping)
 
 
 def test_epoch_timer_records_one_time_per_epoch():
@@ -46,6 +47,25 @@ def test_fit_with_early_stopping_keeps_the_best_validation_epoch(monkeypatch):
     for got, want in zip(model.get_weights(), weights[1]):          # holds epoch 2's weights, not epoch 3's
         np.testing.assert_array_equal(got, want)
     assert run.seconds_per_epoch > 0
+
+
+def test_weight_snapshots_keep_every_epoch_and_average_them():
+    keras.utils.set_random_seed(0)
+    model = compile_binary_classifier(bag_of_words_model(4), learning_rate=0.1)
+    x, y = np.eye(4, dtype="float32")[[0, 1, 2, 3] * 4], np.array([0, 1, 0, 1] * 4)
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
+    snapshots = WeightSnapshots()
+    timer = fit_for_epochs(model, data, epochs=3, callbacks=(snapshots,))
+    assert len(timer.seconds) == 3 and len(snapshots.weights) == 3
+    for got, want in zip(model.get_weights(), snapshots.weights[-1]):      # the last snapshot is the model now
+        np.testing.assert_array_equal(got, want)
+    first, second = snapshots.weights[0][0], snapshots.weights[1][0]
+    assert not np.array_equal(first, second)                               # copies, not views of one buffer
+    mean = average_weights(snapshots.weights[:2])
+    np.testing.assert_allclose(mean[0], (first + second) / 2, rtol=1e-6)
+    assert [w.dtype for w in mean] == [w.dtype for w in snapshots.weights[0]]
+    with pytest.raises(ValueError, match="at least one"):
+        average_weights([])
 
 
 def test_multi_hot_matches_text_vectorization():
