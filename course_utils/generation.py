@@ -80,20 +80,18 @@ def sample_index(probs, temperature=1.0, rng: np.random.Generator | None = None)
     p = np.asarray(probs, dtype=np.float64).reshape(-1)
     if t == 0:
         return int(np.argmax(p))
-    q = apply_temperature(p, t)
-    rng = np.random.default_rng() if rng is None else rng
-    # inverse-CDF sampling; clip guards against the last cumulative value being 1 - epsilon
-    return int(min(np.searchsorted(np.cumsum(q), rng.random(), side="right"), q.size - 1))
+    return int(sample_rows(p[None], t, np.random.default_rng() if rng is None else rng)[0])
 
 
 def sample_rows(probs, temperature, rng: np.random.Generator) -> np.ndarray:
-    """One index per row of ``probs`` (shape ``(rows, vocab)``), each drawn like :func:`sample_index`."""
+    """One index per row of ``probs`` (shape ``(rows, vocab)``), each from ``softmax(log(row) / temperature)``
+    (one-hot at ``temperature=0``) by inverse-CDF sampling, one uniform draw per row."""
     q = apply_temperature(probs, temperature)
     if q.ndim != 2:
         raise ValueError(f"probs must be a 2-D batch (rows, vocab), got shape {q.shape}")
     cumulative = np.cumsum(q, axis=-1)
     draws = (cumulative <= rng.random(len(q))[:, None]).sum(axis=-1)   # searchsorted(side="right") per row
-    return np.minimum(draws, q.shape[-1] - 1)
+    return np.minimum(draws, q.shape[-1] - 1)   # guards against the last cumulative value being 1 - epsilon
 
 
 def encode_start(vocab, start_string: str, unknown: str = "error", bos: str = "\n") -> tuple[np.ndarray, str]:
@@ -225,14 +223,6 @@ class StepGenerator:
 
         return [tf.zeros((rows, *shape[1:]), dtype="float32") for shape in self.state_shapes]
 
-    def _feed(self, ids, states):
-        import tensorflow as tf
-
-        probs = None
-        for i in ids:
-            probs, states = self._step(tf.constant([[int(i)]], dtype=tf.int32), states)
-        return probs, states
-
     def next_char_probs(self, text: str) -> np.ndarray:
         """Probabilities of every next character after ``text`` (shape ``(len(text), vocab)``)."""
         import tensorflow as tf
@@ -246,23 +236,12 @@ class StepGenerator:
 
     def generate(self, start_string: str, num_generate: int = 1000, temperature: float = 1.0, *,
                  seed: int | None = None, unknown: str = "error", bos: str = "\n") -> str:
-        """``start_string`` followed by ``num_generate`` sampled characters (same rules as ``generate_text``)."""
-        import tensorflow as tf
-
-        t = check_temperature(temperature)
-        n = _check_num(num_generate)
-        ids, echoed = encode_start(self.vocab, start_string, unknown=unknown, bos=bos)
-        rng = np.random.default_rng(seed)
+        """``start_string`` followed by ``num_generate`` sampled characters (same rules as ``generate_text``);
+        ``self.last_seconds`` records how long it took."""
         start = time.perf_counter()
-        probs, states = self._feed(ids, self.initial_states())
-        out = np.empty(n, dtype=np.int32)
-        for k in range(n):
-            next_id = sample_index(probs.numpy()[0], t, rng)
-            out[k] = next_id
-            if k + 1 < n:
-                probs, states = self._step(tf.constant([[next_id]], dtype=tf.int32), states)
+        text, = self.generate_rows(start_string, num_generate, 1, temperature, seed=seed, unknown=unknown, bos=bos)
         self.last_seconds = time.perf_counter() - start
-        return echoed + self.vocab.decode(out)
+        return text
 
     def generate_rows(self, start_string: str, num_generate: int, rows: int, temperature: float = 1.0, *,
                       seed: int | None = None, unknown: str = "error", bos: str = "\n") -> list[str]:
