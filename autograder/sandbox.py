@@ -630,7 +630,6 @@ class ForkServer:
         self.tensorflow = False
         self.lost = ""
         self._reply = b""
-        self._stderr = tempfile.TemporaryFile()
         self.slot = _take_slot()
         self.workdir = tempfile.mkdtemp(prefix="ag-sandbox-")
         self.new_root = tempfile.mkdtemp(prefix="ag-root-")
@@ -638,7 +637,7 @@ class ForkServer:
             _stage(self.workdir, None, {}, self.slot)
             cmd = _command(self.workdir, self.new_root, list(protect), self.slot, args=("serve",))
             self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=_environment(self.workdir),
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                          preexec_fn=_preexec(envelope), close_fds=True)
         except BaseException:
             self.close()
@@ -667,7 +666,6 @@ class ForkServer:
             self.proc.stdout.close()
             self.proc = None
         if self.slot is not None:
-            self._stderr.close()
             shutil.rmtree(self.workdir, ignore_errors=True)
             shutil.rmtree(self.new_root, ignore_errors=True)
             _give_slot(self.slot)
