@@ -463,7 +463,7 @@ def run_job(job: Job, limits: Limits, protect: list[Path] = (), collect: tuple[s
 
 def _finish(result: SandboxResult, folder: str, limits: Limits, collect: tuple[str, ...]) -> SandboxResult:
     """A run's result once every process of it has ended: progress, collected files, how it ended, its result."""
-    result.progress = _read_progress(folder)
+    result.progress = _read_head(folder, PROGRESS_FILE, 64, "ascii")
     for name in collect:
         data, why = _read_collected(folder, name)
         if data is None:
@@ -574,14 +574,14 @@ def _read_result(workdir: str, limits: Limits, result: SandboxResult) -> tuple[s
         return "bad_result", f"crashed: {exc}", None
 
 
-def _read_progress(workdir: str) -> str:
-    """The first bytes of the child's progress file, if it is a regular file (anything else: "")."""
+def _read_head(folder: str, name: str, limit: int, encoding: str = "utf-8") -> str:
+    """The first ``limit`` bytes of ``folder/name`` if it is a regular file (anything else: "")."""
     try:
-        fd = os.open(os.path.join(workdir, PROGRESS_FILE), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(os.path.join(folder, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return ""
     try:
-        return os.read(fd, 64).decode("ascii", "replace") if stat.S_ISREG(os.fstat(fd).st_mode) else ""
+        return os.read(fd, limit).decode(encoding, "replace") if stat.S_ISREG(os.fstat(fd).st_mode) else ""
     finally:
         os.close(fd)
 
@@ -697,7 +697,8 @@ class ForkServer:
                 self._lose("processes of a run could not be killed")
             result = SandboxResult(status="timeout" if reply["timed_out"] else "ok", returncode=reply["returncode"],
                                    seconds=float(reply["seconds"]), cpu_seconds=float(reply["cpu_s"]),
-                                   stdout=_read_log(folder, "stdout.txt"), stderr=_read_log(folder, "stderr.txt"),
+                                   stdout=_read_head(folder, "stdout.txt", MAX_LOG_BYTES),
+                                   stderr=_read_head(folder, "stderr.txt", MAX_LOG_BYTES),
                                    isolation=isolation_mode(), limits=limits)
             return _finish(result, folder, limits, tuple(collect))
         finally:
@@ -759,17 +760,3 @@ def _kill_namespace_init(proc: subprocess.Popen) -> None:
             os.kill(int(pid), signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-
-
-def _read_log(folder: str, name: str) -> str:
-    """The first MAX_LOG_BYTES of a run's output file, if it is a regular file (anything else: "")."""
-    try:
-        fd = os.open(os.path.join(folder, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return ""
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return ""
-        return os.read(fd, MAX_LOG_BYTES).decode("utf-8", "replace")
-    finally:
-        os.close(fd)
