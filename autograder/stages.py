@@ -8,6 +8,7 @@ server: the unit of grading work), :func:`run_task` (one task), :func:`run_stage
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -119,9 +120,7 @@ def run_stages(prep: Prepared, task: Task, solutions: dict[str, str | None], pre
                runner: Runner | None = None) -> sandbox.SandboxResult:
     """One run of the task; with a reload stage, a second fresh sandbox (or forked child) gets the files the first
     one wrote."""
-    if runner is None:
-        def runner(job, lim, collect=(), files=None):
-            return sandbox.run_job(job, lim, protect=list(protect), collect=collect, files=files)
+    runner = runner or functools.partial(sandbox.run_job, protect=list(protect))
     res = runner(job_for(prep, task, solutions, preamble, task.harness), limits,
                  collect=tuple(task.carry) if task.reload_harness else ())
     if not task.reload_harness or res.status != "ok" or res.run.missing:
