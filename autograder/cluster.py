@@ -159,5 +159,5 @@ def run_submissions(client: Client, prep: Prepared, solutions: list[dict[str, st
         raise ClusterError(f"{len(failed)} grading job(s) failed on the cluster, e.g. submission {i + 1}: "
                            f"{type(future.exception()).__name__}: {str(future.exception())[:300]}. "
                            "Nothing was written; rerun the grading.")
-    expected = [[t.function for t in prep.tasks if s.get(t.solution_cell) is not None] for s in solutions]
+    expected = [[t.function for t in stages.tasks_to_run(prep.tasks, s)] for s in solutions]
     return [parse_results(text, functions) for text, functions in zip(texts, expected, strict=True)]

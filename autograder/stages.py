@@ -57,6 +57,11 @@ def limits_for(task: Task, full_setup: bool, override: dict) -> sandbox.Limits:
 Runner = Callable[..., sandbox.SandboxResult]    # (job, limits, collect=(), files=None): run_job's contract
 
 
+def tasks_to_run(tasks: list[Task], solutions: dict[str, str | None]) -> list[Task]:
+    """The tasks whose solution cell the submission has (in ``tasks``' order): the ones that are run."""
+    return [t for t in tasks if solutions.get(t.solution_cell) is not None]
+
+
 def run_submission(prep: Prepared, solutions: dict[str, str | None],
                    protect: tuple[Path, ...] = ()) -> dict[str, sandbox.SandboxResult]:
     """The sandbox result of every task whose solution cell is present (by function name), one submission at a
@@ -66,7 +71,7 @@ def run_submission(prep: Prepared, solutions: dict[str, str | None],
     (:func:`run_task`), so that each gets its own reason. Without a PID namespace: that way only. Uses only
     ``prep.tasks``, ``prep.setup``, ``prep.payloads``, ``prep.info.solution_cells``, ``prep.module.SEED`` and
     ``prep.limits_override``, so that a portable copy of them (``autograder.cluster``) is enough on a worker."""
-    tasks = [t for t in prep.tasks if solutions.get(t.solution_cell) is not None]
+    tasks = tasks_to_run(prep.tasks, solutions)
     results: dict[str, sandbox.SandboxResult] = {}
     if tasks and sandbox.fork_server_supported():
         try:
