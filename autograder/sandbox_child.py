@@ -74,6 +74,11 @@ def progress(P, text):
         f.write(text)
 
 
+def exit_status(status):
+    """A wait status as an exit status: ``128 + N`` for a death by signal N, else the process's exit code."""
+    return 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.waitstatus_to_exitcode(status)
+
+
 def run_as_init_parent():
     """Keep the submission's code off PID 1 of the sandbox's PID namespace, where it would run under a namespace
     init's signal rules: the kernel drops every signal whose action is the default there, so the CPU limit's
@@ -101,9 +106,7 @@ def run_as_init_parent():
         except InterruptedError:
             continue
         if pid == worker:
-            if os.WIFSIGNALED(status):
-                os._exit(128 + os.WTERMSIG(status))
-            os._exit(os.waitstatus_to_exitcode(status))
+            os._exit(exit_status(status))
 
 
 def describe(exc):
@@ -266,8 +269,7 @@ def run_forked(request):
         os.kill(pid, signal.SIGKILL)
     _, status, rusage = os.wait4(pid, 0)
     seconds = time.perf_counter() - started
-    returncode = 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.waitstatus_to_exitcode(status)
-    return {"returncode": returncode, "cpu_s": rusage.ru_utime + rusage.ru_stime, "seconds": seconds,
+    return {"returncode": exit_status(status), "cpu_s": rusage.ru_utime + rusage.ru_stime, "seconds": seconds,
             "timed_out": timed_out, "clean": kill_others()}
 
 
