@@ -1,7 +1,21 @@
 """Checks a chapter prints: numeric comparison against a reference (assert_close) and computed claims (claim)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
+
+from course_utils.paired_tests import Verdict
+
+# Words that rank two models; a claim using them must carry the paired test's verdict (see claim()).
+COMPARATIVE = re.compile(r"\b(better|beats?|beaten|worse|outperforms?|at least as|more accurate|less accurate|"
+                         r"lower (?:validation |test )?(?:MAE|error)|higher (?:validation |test )?accuracy)\b",
+                         re.IGNORECASE)
+# "The test shows no difference" (every verdict must have no winner) and a negated ranking ("does not beat",
+# "not more accurate": the verdicts are required, the condition is the claim's own).
+NO_DIFFERENCE = re.compile(r"\bno difference\b|\b(?:does not|do not|cannot) separate\b|\btie[sd]?\b", re.IGNORECASE)
+NEGATED = re.compile(r"\b(?:not|never|no|neither|nor)\b[^.;]{0,25}?\b(?:better|beats?|worse|more accurate|"
+                     r"less accurate|at least as)\b", re.IGNORECASE)
 
 
 def _as_array(name: str, value) -> np.ndarray:
@@ -49,6 +63,8 @@ class ClaimError(AssertionError):
 
 
 def _fmt(value) -> str:
+    if isinstance(value, Verdict):
+        return f"{value.text} (p = {value.p_value:.3g})"
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.4g}"
     return str(value)
@@ -61,7 +77,22 @@ def claim(text: str, holds, *, enforce: bool, **values) -> bool:
     ``enforce=True`` (full mode, through ``cfg.claim``) a claim that does not hold raises :class:`ClaimError`,
     so ``make course`` stops instead of storing prose that its own numbers contradict; with ``enforce=False``
     (quick mode: less data, other numbers) the verdict is printed and the run goes on.
+
+    A claim that ranks models ("better", "beats", "worse", "at least as", "more accurate", ...) must pass the
+    paired test's :class:`~course_utils.paired_tests.Verdict` of each pair among ``values``; it then also needs
+    those verdicts to agree with its wording: a winner in every verdict for a stated difference, "no difference
+    shown" in every verdict for a claim that says the test does not separate them (a negated ranking, "does not
+    beat", is left to ``holds``). Without a verdict such a
+    claim raises :class:`ClaimError` in every mode (it is a defect of the chapter, not of one run's numbers).
     """
+    verdicts = [v for v in values.values() if isinstance(v, Verdict)]
+    if COMPARATIVE.search(text) and not verdicts:
+        raise ClaimError(f"claim ranks models without a paired test: {text!r}; pass the verdict of "
+                         "cfg.compare(...) for each pair among its values")
+    if verdicts and NO_DIFFERENCE.search(text):
+        holds = bool(holds) and all(v.winner is None for v in verdicts)
+    elif verdicts and COMPARATIVE.search(text) and not NEGATED.search(text):
+        holds = bool(holds) and all(v.winner is not None for v in verdicts)
     holds = bool(holds)
     numbers = ", ".join(f"{name} = {_fmt(value)}" for name, value in values.items())
     line = f"{text}  [{numbers}]" if numbers else text

@@ -97,6 +97,21 @@ class Config:
 
         return claim(text, holds, enforce=not self.quick, **values)
 
+    def compare(self, name_a: str, pred_a, name_b: str, pred_b, y=None, *, kind: str = "accuracy",
+                split: str = "test", **options):
+        """Decide A against B on the same examples with a paired test, print the verdict line and return it.
+
+        ``cfg.compare("GRU", gru_pred, "persistence", naive_pred, y_test, kind="mae", block=7)``; the verdict is
+        "A is better than B", "B is better than A" or "no difference shown" (see
+        :func:`course_utils.paired_tests.compare`). Pass it to ``cfg.claim`` when a conclusion ranks the two.
+        """
+        from course_utils.paired_tests import compare
+
+        verdict = compare(name_a, pred_a, name_b, pred_b, y, kind=kind, split=split,
+                          seed=options.pop("seed", self.seed), **options)
+        print(verdict)
+        return verdict
+
     @property
     def data_dirs(self) -> list[Path]:
         return data_search_dirs()

@@ -3,6 +3,7 @@
 Two accuracies measured on the same reviews are not independent: the standard error of one accuracy overstates
 the noise of their difference. McNemar's test looks only at the examples where the two models disagree; the
 paired bootstrap resamples examples (keeping each example's two errors together) for a difference of mean errors.
+:func:`compare` (``cfg.compare`` in a notebook) runs the right one and states one of three verdicts.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["McNemar", "mcnemar", "PairedBootstrap", "paired_bootstrap"]
+__all__ = ["McNemar", "mcnemar", "PairedBootstrap", "paired_bootstrap", "Verdict", "compare"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +77,86 @@ def paired_bootstrap(errors_a, errors_b, *, n_resamples: int = 2_000, seed: int 
     other_side = np.mean(means <= 0) if observed > 0 else np.mean(means >= 0)
     return PairedBootstrap(observed, float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975)),
                            float(min(1.0, 2 * other_side)))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verdict of a paired test between two models on the same examples (see :func:`compare`)."""
+
+    name_a: str
+    name_b: str
+    kind: str          # "accuracy" (higher is better) or "mae" (lower is better)
+    split: str         # which examples, e.g. "validation" or "test"
+    n: int             # number of paired examples
+    score_a: float     # accuracy or MAE of model A
+    score_b: float
+    low: float         # 95 % interval of score_a - score_b
+    high: float
+    p_value: float
+    test: str          # the test's name, e.g. "McNemar exact"
+    alpha: float = 0.05
+
+    @property
+    def winner(self) -> str | None:
+        """The better model's name, or None when the test shows no difference at level ``alpha``."""
+        if self.p_value >= self.alpha:
+            return None
+        a_higher = self.score_a > self.score_b
+        return self.name_a if a_higher == (self.kind == "accuracy") else self.name_b
+
+    @property
+    def text(self) -> str:
+        """One of: "A is better than B", "B is better than A", "no difference shown"."""
+        if self.winner is None:
+            return "no difference shown"
+        loser = self.name_b if self.winner == self.name_a else self.name_a
+        return f"{self.winner} is better than {loser}"
+
+    def __str__(self) -> str:
+        return (f"VERDICT on {self.split} ({self.kind}, {self.n:,d} paired examples): {self.name_a} vs {self.name_b}: "
+                f"{self.text}  [{self.name_a} {self.score_a:.4f}, {self.name_b} {self.score_b:.4f}, "
+                f"difference {self.score_a - self.score_b:+.4f}, 95 % interval {self.low:+.4f} to {self.high:+.4f}, "
+                f"{self.test} p = {self.p_value:.3g}]")
+
+
+def _per_example(name: str, values, n: int | None = None) -> np.ndarray:
+    array = np.asarray(values)
+    if array.ndim == 0 or (n is not None and len(array) != n):
+        raise ValueError(f"{name} must hold one entry per example ({n} examples), got shape {array.shape}")
+    return array
+
+
+def compare(name_a: str, pred_a, name_b: str, pred_b, y=None, *, kind: str = "accuracy", split: str = "test",
+            alpha: float = 0.05, block: int = 1, seed: int = 0) -> Verdict:
+    """Compare two models on the same examples with a paired test; returns a :class:`Verdict`.
+
+    ``kind="accuracy"``: ``pred_a``/``pred_b`` are predicted labels (an example counts as right when every entry
+    equals ``y``'s: whole sequences for exact match), or, with ``y=None``, boolean arrays of right/wrong per
+    example. McNemar's exact test; the interval is the paired normal interval of the accuracy difference.
+    ``kind="mae"``: predictions (or, with ``y=None``, absolute errors) per example; a paired bootstrap of the
+    difference of mean absolute errors, over blocks of ``block`` consecutive examples for a time series.
+    """
+    if kind not in ("accuracy", "mae"):
+        raise ValueError(f"kind must be 'accuracy' or 'mae', got {kind!r}")
+    a, b = _per_example(name_a, pred_a), _per_example(name_b, pred_b, len(np.asarray(pred_a)))
+    if y is not None:
+        y = _per_example("y", y, len(a))
+        if a.shape != y.shape or b.shape != y.shape:
+            raise ValueError(f"predictions {a.shape}, {b.shape} and targets {y.shape} must have one shape")
+    axes = tuple(range(1, a.ndim))
+    if kind == "accuracy":
+        right_a = (a == y).all(axis=axes) if y is not None else a.astype(bool)
+        right_b = (b == y).all(axis=axes) if y is not None else b.astype(bool)
+        test = mcnemar(right_a, right_b)
+        n = len(right_a)
+        diff = (test.only_a - test.only_b) / n
+        se = math.sqrt(max(test.only_a + test.only_b - (test.only_a - test.only_b) ** 2 / n, 0.0)) / n
+        return Verdict(name_a, name_b, kind, split, n, float(right_a.mean()), float(right_b.mean()),
+                       diff - 1.96 * se, diff + 1.96 * se, test.p_value, "McNemar exact", alpha)
+    err_a = np.abs(a - y) if y is not None else np.abs(a)
+    err_b = np.abs(b - y) if y is not None else np.abs(b)
+    err_a, err_b = err_a.mean(axis=axes), err_b.mean(axis=axes)
+    boot = paired_bootstrap(err_a, err_b, block=block, seed=seed)
+    name = f"paired bootstrap{f' (blocks of {block})' if block > 1 else ''}"
+    return Verdict(name_a, name_b, kind, split, len(err_a), float(err_a.mean()), float(err_b.mean()),
+                   boot.low, boot.high, boot.p_value, name, alpha)

@@ -87,3 +87,31 @@ def audit_notebook(path: Path, allowed: dict[str, str] = None, chapters: set[int
                 if chapters and int(n) not in chapters:
                     findings.append(Finding(Path(path).name, index, m.group(0), f"no chapter {n} notebook"))
     return findings
+
+
+VERDICT = re.compile(r"VERDICT on [^:]+: (?P<a>.+?) vs (?P<b>.+?): no difference shown")
+SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]|$)")
+
+
+def audit_comparisons(path: Path) -> list[Finding]:
+    """Every Markdown sentence that ranks two models (``course_utils.checks.COMPARATIVE``) whose paired verdict,
+    printed in the notebook's outputs, is "no difference shown". The two models are found by the names the verdict
+    line prints (case-insensitive); a sentence that says there is no difference, or negates the ranking, passes."""
+    from course_utils.checks import COMPARATIVE, NEGATED, NO_DIFFERENCE
+
+    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+    ties = {(m.group("a").lower(), m.group("b").lower())
+            for c in cells if c["cell_type"] == "code" for m in VERDICT.finditer(_outputs_text(c))}
+    findings = []
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] != "markdown":
+            continue
+        for sentence in SENTENCE.findall("".join(cell["source"]).replace("\n", " ")):
+            low = sentence.lower()
+            if not COMPARATIVE.search(sentence) or NO_DIFFERENCE.search(sentence) or NEGATED.search(sentence):
+                continue
+            for a, b in ties:
+                if a in low and b in low:
+                    findings.append(Finding(Path(path).name, index, f"{a} vs {b}: no difference shown",
+                                            sentence.strip()[:160]))
+    return findings

@@ -4,12 +4,12 @@ import pytest
 
 from course_utils import config
 from course_utils.checks import ClaimError, claim
-from course_utils.paired_tests import mcnemar, paired_bootstrap
+from course_utils.paired_tests import compare, mcnemar, paired_bootstrap
 
 
 def test_claim_prints_the_numbers_and_fails_only_when_enforced(capsys):
-    assert claim("the GRU beats persistence", 0.9 < 1.0, enforce=True, gru=0.9, persistence=1.0)
-    assert capsys.readouterr().out == "CLAIM HOLDS: the GRU beats persistence  [gru = 0.9, persistence = 1]\n"
+    assert claim("the GRU's MAE is below 1", 0.9 < 1.0, enforce=True, gru=0.9, target=1.0)
+    assert capsys.readouterr().out == "CLAIM HOLDS: the GRU's MAE is below 1  [gru = 0.9, target = 1]\n"
     with pytest.raises(ClaimError, match=r"does not hold: more units help  \[small = 1.2, large = 1.3\]"):
         claim("more units help", 1.3 < 1.2, enforce=True, small=1.2, large=1.3)
     assert not claim("more units help", 1.3 < 1.2, enforce=False, small=1.2, large=1.3)
@@ -47,3 +47,54 @@ def test_paired_bootstrap_sees_a_paired_difference_that_unpaired_noise_hides():
     assert blocks.low > 0
     with pytest.raises(ValueError):
         paired_bootstrap(a, b[:5])
+
+
+def _pair(only_a: int, only_b: int, both: int = 50):
+    """Right/wrong outcomes of two models: ``only_a`` examples only A gets right, ``only_b`` only B, ``both`` both."""
+    a = np.r_[np.ones(only_a), np.zeros(only_b), np.ones(both)].astype(bool)
+    b = np.r_[np.zeros(only_a), np.ones(only_b), np.ones(both)].astype(bool)
+    return a, b
+
+
+def test_compare_gives_one_of_three_verdicts_for_accuracy():
+    a, b = _pair(30, 5)
+    y = np.ones(len(a), dtype=int)
+    verdict = compare("A", a.astype(int), "B", b.astype(int), y, split="validation")
+    assert verdict.winner == "A" and verdict.text == "A is better than B"
+    assert verdict.score_a == pytest.approx(80 / 85) and verdict.p_value == mcnemar(a, b).p_value
+    assert verdict.low < (30 - 5) / 85 < verdict.high and verdict.low > 0
+    assert "VERDICT on validation (accuracy, 85 paired examples): A vs B: A is better than B" in str(verdict)
+    assert compare("A", b, "B", a).text == "B is better than A"             # outcomes given directly (y=None)
+    c, d = _pair(6, 5)
+    assert compare("A", c, "B", d).text == "no difference shown"
+
+
+def test_compare_exact_match_needs_every_entry_of_a_sequence():
+    y = np.array([[1, 2], [3, 4], [5, 6]])
+    pred = np.array([[1, 2], [3, 0], [5, 6]])
+    assert compare("A", pred, "B", y, y).score_a == pytest.approx(2 / 3)
+
+
+def test_compare_mae_prefers_the_lower_error_with_a_block_bootstrap():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=300)
+    close, far = y + rng.normal(0, 0.1, 300), y + rng.normal(0, 1.0, 300)
+    verdict = compare("close", close, "far", far, y, kind="mae", block=7)
+    assert verdict.winner == "close" and verdict.high < 0 and "blocks of 7" in verdict.test
+    with pytest.raises(ValueError, match="one entry per example"):
+        compare("A", close, "B", far[:10], y, kind="mae")
+    with pytest.raises(ValueError, match="kind"):
+        compare("A", close, "B", far, y, kind="rmse")
+
+
+def test_a_claim_that_ranks_models_needs_a_verdict_that_agrees_with_its_words():
+    (a, b), (c, d) = _pair(30, 5), _pair(6, 5)
+    better, tie = compare("A", a, "B", b), compare("A", c, "B", d)
+    with pytest.raises(ClaimError, match="without a paired test"):
+        claim("A beats B", True, enforce=False, a=0.9, b=0.8)
+    assert claim("A beats B", better.winner == "A", enforce=True, verdict=better)
+    with pytest.raises(ClaimError, match="does not hold"):                 # the words say more than the test
+        claim("A is more accurate than B", True, enforce=True, verdict=tie)
+    assert claim("the test shows no difference between A and B", True, enforce=True, verdict=tie)
+    assert not claim("the test shows no difference between A and B", True, enforce=False, verdict=better)
+    assert claim("A does not beat B", tie.winner != "A", enforce=True, verdict=tie)

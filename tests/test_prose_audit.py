@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from prose_audit import audit_notebook
+from prose_audit import audit_comparisons, audit_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
@@ -63,3 +63,21 @@ def test_the_audit_catches_a_reference_to_a_missing_chapter(tmp_path):
     found = audit_notebook(path, chapters={1, 2, 3})
     assert [f.context for f in found] == ["no chapter 12 notebook"]
     assert audit_notebook(path, chapters={1, 3, 12}) == []
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda p: p.name)
+def test_prose_ranks_no_pair_whose_paired_test_shows_no_difference(notebook):
+    findings = audit_comparisons(notebook)
+    assert not findings, "prose that ranks two models the paired test does not separate:\n" + \
+        "\n".join(map(str, findings))
+
+
+def test_the_comparison_audit_catches_a_ranking_the_test_does_not_show(tmp_path):
+    printed = ("VERDICT on test (accuracy, 500 paired examples): BiLSTM vs LSTM: no difference shown  [...]\n"
+               "VERDICT on test (accuracy, 500 paired examples): NBSVM vs LSTM: NBSVM is better than LSTM  [...]\n")
+    fine = ("NBSVM is more accurate than the LSTM. The test shows no difference between the BiLSTM and the LSTM; "
+            "the BiLSTM is not better than the LSTM.")
+    assert audit_comparisons(_notebook(tmp_path, fine, printed)) == []
+    bad = "The BiLSTM is at least as accurate as the LSTM, with half the weights."
+    found = audit_comparisons(_notebook(tmp_path, bad, printed))
+    assert [f.text for f in found] == ["bilstm vs lstm: no difference shown"]
