@@ -20,7 +20,6 @@ ALLOWED = {
                                         "0.3": "a setting in a Check-yourself question"},
     "06_time_series.ipynb": {"80 %": "series[:800] of the 1,000-point sine wave, in the code",
                              "0.99": "a hypothetical R^2 in a Check-yourself question"},
-    "08_advanced_techniques.ipynb": {"25 %": "three gate blocks instead of four: (4 - 3) / 4, by construction"},
 }
 
 
