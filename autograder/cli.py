@@ -63,11 +63,14 @@ def cmd_references(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    """Failed or unreadable submissions are recorded with their reasons; they are not errors of the grader."""
+    """Failed or unreadable submissions are recorded with their reasons; they are not errors of the grader. Exit
+    status 1 when a grade could not be written to the gradebook, 2 for a --student that cannot be a student id."""
     from autograder import cluster, grader, reports, sandbox
+    from autograder.verdicts import NOT_STORED
 
     course = _course(args)
     assignments = _assignments(course, args.assignments)
+    _student_ids(args.student or [])
     override = {}
     if args.time_limit:
         override["wall_s"] = args.time_limit
@@ -83,6 +86,7 @@ def cmd_grade(args) -> int:
     else:
         print(f"sandbox: {sandbox.isolation_note()}")
     where = f"on the cluster at {scheduler}" if client else f"with --jobs {args.jobs}"
+    not_stored = 0
     try:
         for a in assignments:
             t = time.perf_counter()
@@ -91,13 +95,29 @@ def cmd_grade(args) -> int:
             print(f"\n== {a}: {len(verdicts)} submission(s) graded in {time.perf_counter() - t:.1f} s {where}")
             print(reports.summary_table(verdicts))
             print(f"report: {course.reports_dir() / (a + '.json')} and .csv")
+            not_stored += sum(v.nbgrader.startswith(NOT_STORED) for v in verdicts)
     except cluster.ClusterError as exc:
         print(f"grading stopped: {exc}", file=sys.stderr)
         return 1
     finally:
         if client is not None:
             client.close()
+    if not_stored:
+        print(f"{not_stored} grade(s) could not be written to the gradebook (see 'not in the gradebook' above)",
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def _student_ids(ids: list[str]) -> list[str]:
+    """The ``--student`` ids, each checked (course_files.check_student_id); else a one-line error (exit status 2)."""
+    from autograder.course_files import BadStudentId, check_student_id
+
+    try:
+        return [check_student_id(s) for s in ids]
+    except BadStudentId as exc:
+        print(f"--student: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def cmd_export(args) -> int:
@@ -110,6 +130,7 @@ def cmd_export(args) -> int:
 
 def cmd_feedback(args) -> int:
     course = _course(args)
+    _student_ids([args.student] if args.student is not None else [])
     rc = 0
     for a in _assignments(course, args.assignments):
         result = course.feedback(a, args.student)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from autograder import stages
 from autograder.protocol import ProtocolError
-from autograder.sandbox import Limits, SandboxResult
+from autograder.sandbox import MAX_RESULT_BYTES, Limits, SandboxResult
 from autograder.task import Task
 
 if TYPE_CHECKING:
@@ -85,9 +85,20 @@ def _failed(detail: str) -> SandboxResult:
     return SandboxResult(status="bad_result", detail=f"crashed: {detail}")
 
 
+def max_answer_chars(functions: list[str]) -> int:
+    """The longest worker answer parsed: per function, twice a sandbox's largest result (escaping by the worker's
+    re-encoding) and 1 MiB for logs and the other fields."""
+    return len(functions) * (2 * MAX_RESULT_BYTES + 2**20)
+
+
 def parse_results(text, functions: list[str]) -> dict[str, SandboxResult]:
     """A worker's answer, strictly parsed: one result per expected function; a missing or malformed one becomes
-    a failed run whose reason says what was wrong (the others are kept)."""
+    a failed run whose reason says what was wrong (the others are kept). An answer longer than
+    :func:`max_answer_chars` is not parsed."""
+    limit = max_answer_chars(functions)
+    if isinstance(text, str) and len(text) > limit:
+        why = f"result too large: the grading worker's answer has {len(text)} characters, limit {limit}"
+        return {f: _failed(why) for f in functions}
     try:
         obj = json.loads(text) if isinstance(text, str) else None
     except (ValueError, RecursionError) as exc:

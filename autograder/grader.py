@@ -23,15 +23,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from autograder import cluster, nbgrader_hooks, sandbox, stages
+from autograder import cluster, course_files, nbgrader_hooks, sandbox, stages
 from autograder.compare import Mismatch, reference_judge
+from autograder.gradebook_repair import GradebookError
 from autograder.nbgrader_course import Course
-from autograder.notebook import InvalidNotebook, extract_solutions, load_json_notebook, source_info
+from autograder.notebook import InvalidNotebook, extract_solutions, parse_notebook, source_info
 from autograder.protocol import SIGNATURE_ERROR, CaseError, ProtocolError, progress_note
 from autograder.references import Prepared, prepare
 from autograder.reports import write_reports
 from autograder.task import Task
-from autograder.verdicts import FunctionVerdict, SubmissionVerdict
+from autograder.text import printable
+from autograder.verdicts import NOT_STORED, FunctionVerdict, SubmissionVerdict
 
 
 def error_reason(err: CaseError, case_no: int, limits: sandbox.Limits) -> str:
@@ -84,13 +86,6 @@ def judge_function(prep: Prepared, task: Task, solutions: dict[str, str | None],
     return True, f"passed ({note})" if note else f"passed ({expected_n} hidden cases)"
 
 
-def _sha256(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return ""
-
-
 def _known_ids(course: Course) -> dict[str, set[str]]:
     out = {}
     for a in course.assignments():
@@ -105,22 +100,23 @@ def verdicts_for(course: Course, prep: Prepared, students: list[str], jobs: int 
                  progress=None, client=None, done=None) -> list[SubmissionVerdict]:
     """Steps 2 and 3 of the flow above: sandbox runs (here, or on the Dask cluster of ``client``) and trusted
     judging (no gradebook writes). ``done``: called with each submission's verdict as soon as it is judged, in
-    submission order, while later submissions still run (locally; a cluster's results arrive all at once)."""
+    submission order, while later submissions still run (locally; a cluster's results arrive all at once). A
+    failure of the grader on one submission fails that submission with the reason, never the others."""
     assignment = prep.info.assignment
     known = _known_ids(course)
     verdicts: list[SubmissionVerdict] = []
     work: list[tuple[SubmissionVerdict, dict]] = []
     for student in students:
-        path = course.submission_notebook(student, assignment)
-        v = SubmissionVerdict(assignment, student, str(path), _sha256(path), "graded")
+        v = SubmissionVerdict(assignment, student, str(course.submission_notebook(student, assignment)), "",
+                              "graded")
         verdicts.append(v)
         try:
-            nb = load_json_notebook(path)
-            solutions = extract_solutions(nb, prep.info, known)
-        except InvalidNotebook as exc:
-            v.status, v.reason = "invalid", f"invalid notebook: {exc}"
-            v.functions = [FunctionVerdict(t.function, t.test_cell, t.solution_cell, prep.info.test_cells[t.test_cell],
-                                           0.0, v.reason) for t in prep.tasks]
+            v.submitted = course_files.read_submission(course.submitted_dir(), student, assignment)
+            v.sha256 = hashlib.sha256(v.submitted.notebook).hexdigest()
+            solutions = extract_solutions(parse_notebook(v.submitted.notebook), prep.info, known)
+        except Exception as exc:  # noqa: BLE001 - one submission's failure is that submission's
+            why = str(exc) if isinstance(exc, InvalidNotebook) else f"grader error: {type(exc).__name__}: {exc}"
+            fail_submission(v, prep, f"invalid notebook: {why}")
             if done:
                 done(v)
             continue
@@ -133,7 +129,7 @@ def verdicts_for(course: Course, prep: Prepared, students: list[str], jobs: int 
             ok, reason = judge_function(prep, task, solutions, res)
             points = prep.info.test_cells[task.test_cell]
             fv = FunctionVerdict(task.function, task.test_cell, task.solution_cell, points,
-                                 points if ok else 0.0, reason, res.seconds if res else 0.0)
+                                 points if ok else 0.0, printable(reason), res.seconds if res else 0.0)
             v.functions.append(fv)
             v.seconds += fv.seconds
             if progress:
@@ -143,6 +139,13 @@ def verdicts_for(course: Course, prep: Prepared, students: list[str], jobs: int 
     return verdicts
 
 
+def fail_submission(v: SubmissionVerdict, prep: Prepared, reason: str) -> None:
+    """Make ``v`` an invalid submission: every function 0 points with ``reason`` (made printable)."""
+    v.status, v.reason = "invalid", printable(reason)
+    v.functions = [FunctionVerdict(t.function, t.test_cell, t.solution_cell, prep.info.test_cells[t.test_cell],
+                                   0.0, v.reason) for t in prep.tasks]
+
+
 def _sandbox_runs(course: Course, prep: Prepared, solutions: list[dict], jobs: int, client):
     """:func:`autograder.stages.run_submission` of every submission, in order: here ``jobs`` at a time, or on the
     Dask cluster of ``client`` (``autograder.cluster``)."""
@@ -150,23 +153,59 @@ def _sandbox_runs(course: Course, prep: Prepared, solutions: list[dict], jobs: i
         yield from cluster.run_submissions(client, prep, solutions, protect=(course.root,))
         return
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        yield from pool.map(lambda s: stages.run_submission(prep, s, protect=(course.root,)), solutions)
+        yield from pool.map(lambda s: _run_submission(prep, s, (course.root,)), solutions)
+
+
+def _run_submission(prep: Prepared, solutions: dict, protect: tuple[Path, ...]) -> dict[str, sandbox.SandboxResult]:
+    """stages.run_submission; should the grader itself fail on this submission, every function it runs fails
+    with the error as reason (the other submissions go on)."""
+    try:
+        return stages.run_submission(prep, solutions, protect=protect)
+    except Exception as exc:  # noqa: BLE001 - one submission's failure is that submission's
+        detail = f"grader error: {type(exc).__name__}: {exc}"
+        return {t.function: sandbox.SandboxResult(status="crashed", detail=detail)
+                for t in stages.tasks_to_run(prep.tasks, solutions)}
+
+
+def store_verdict(course: Course, prep: Prepared, v: SubmissionVerdict) -> None:
+    """nbgrader_hooks.store; should it fail on this submission, the submission is stored as invalid with the error
+    as reason, and if that fails too, ``v.nbgrader`` says it was not stored (the other submissions go on). A
+    gradebook that cannot be used (GradebookError) stops the grading."""
+    try:
+        nbgrader_hooks.store(course, prep.info, v)
+    except GradebookError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        fail_submission(v, prep, f"grader error while recording the grade: {type(exc).__name__}: {exc}")
+        try:
+            nbgrader_hooks.store(course, prep.info, v)
+        except GradebookError:
+            raise
+        except Exception as again:  # noqa: BLE001
+            v.nbgrader = printable(f"{NOT_STORED}: {type(again).__name__}: {again}")
 
 
 def grade_assignment(course: Course, assignment: str, students: list[str] | None = None, jobs: int = 1,
                      limits_override: dict | None = None, progress=None, client=None) -> list[SubmissionVerdict]:
-    """Grade every (or the given) submission of ``assignment`` into the gradebook; returns the verdicts. With a
-    Dask ``client`` (``autograder.cluster.connect``) the sandboxes run on its cluster."""
+    """Grade every (or the given) submission of ``assignment`` into the gradebook; returns the verdicts, with a
+    "skipped" one for each folder of submitted/ whose name cannot be a student id. A given student id that cannot
+    be one raises course_files.BadStudentId before anything is done. With a Dask ``client``
+    (``autograder.cluster.connect``) the sandboxes run on its cluster."""
     started = time.perf_counter()
-    prep = prepare(course, assignment, jobs=jobs, limits_override=limits_override)
+    skipped: list[tuple[str, str]] = []
     if students is None:
-        students = course.students(assignment)
-    store = lambda v: nbgrader_hooks.store(course, prep.info, v)  # noqa: E731
+        students, skipped = course_files.scan_submitted(course.submitted_dir(), assignment)
+    else:
+        students = [course_files.check_student_id(s) for s in students]
+    prep = prepare(course, assignment, jobs=jobs, limits_override=limits_override)
+    store = lambda v: store_verdict(course, prep, v)  # noqa: E731
     if client is None:      # here each submission is stored as soon as it is judged, while others still run
         verdicts = verdicts_for(course, prep, students, jobs=jobs, progress=progress, done=store)
     else:                   # a cluster's results arrive together: a job that fails stops grading before any write
         verdicts = verdicts_for(course, prep, students, jobs=jobs, progress=progress, client=client)
         for v in verdicts:
             store(v)
+    verdicts += [SubmissionVerdict(assignment, name, "", "", "skipped", why, nbgrader="not stored (skipped)")
+                 for name, why in skipped]
     write_reports(course, assignment, verdicts, time.perf_counter() - started)
     return verdicts

@@ -62,12 +62,6 @@ class Course:
     def hidden_checks(self, assignment: str):
         return hidden.load(assignment, self.checks_dir)
 
-    def students(self, assignment: str) -> list[str]:
-        base = self.submitted_dir()
-        if not base.is_dir():
-            return []
-        return sorted(p.name for p in base.iterdir() if (p / assignment).is_dir())
-
     # nbgrader ---------------------------------------------------------------------------------------------
     @property
     def config(self) -> Config:

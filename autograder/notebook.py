@@ -32,11 +32,17 @@ def load_json_notebook(path: Path) -> dict:
     if not path.is_file():
         raise InvalidNotebook(f"no notebook file {path.name} in the submission")
     size = path.stat().st_size
-    if size == 0:
-        raise InvalidNotebook("the notebook file is empty (0 bytes)")
     if size > MAX_NOTEBOOK_BYTES:
         raise InvalidNotebook(f"the notebook file is too large ({size} bytes)")
-    raw = path.read_bytes()
+    return parse_notebook(path.read_bytes())
+
+
+def parse_notebook(raw: bytes) -> dict:
+    """A notebook file's bytes, parsed strictly enough for grading; raise InvalidNotebook with a reason."""
+    if not raw:
+        raise InvalidNotebook("the notebook file is empty (0 bytes)")
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        raise InvalidNotebook(f"the notebook file is too large ({len(raw)} bytes)")
     if b"\x00" in raw:
         raise InvalidNotebook("the notebook file contains null bytes")
     try:
@@ -48,6 +54,8 @@ def load_json_notebook(path: Path) -> dict:
     except json.JSONDecodeError as exc:
         raise InvalidNotebook(f"the notebook file is not valid JSON ({exc.msg} at line {exc.lineno}, "
                               f"column {exc.colno})") from None
+    except RecursionError:
+        raise InvalidNotebook("the notebook file is not a notebook (its JSON is nested too deeply)") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise InvalidNotebook("the file is JSON but not a notebook (no list of cells)")
     if nb.get("nbformat") != 4:

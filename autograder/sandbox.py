@@ -50,7 +50,7 @@ OWN_FILES = ("child.py", "protocol.py", "job.json", "result.json", PROGRESS_FILE
              "stdout.txt", "stderr.txt")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_UID_BASE = 64000  # uid 64000 + slot; no passwd entry needed
-MAX_RESULT_BYTES = 64 * 2**20
+MAX_RESULT_BYTES = 4 * 2**20      # a child's result.json (parsed, JSON takes up to about 25 times its size)
 MAX_LOG_BYTES = 20_000
 MAX_CARRY_BYTES = 32 * 2**20     # a file carried from one sandbox run to the next (``collect`` / ``files``)
 
@@ -563,8 +563,9 @@ def _read_result(workdir: str, limits: Limits, result: SandboxResult) -> tuple[s
             return "oom", f"out of memory: the {limits.memory_mb} MiB memory limit was exceeded", None
         return "no_result", (f"crashed: the process ended (exit status {result.returncode}) before returning a "
                              "result; did the code call os._exit, sys.exit or crash the interpreter?"), None
-    if os.path.getsize(path) > MAX_RESULT_BYTES:
-        return "bad_result", "crashed: the result was too large", None
+    size = os.path.getsize(path)
+    if size > MAX_RESULT_BYTES:
+        return "bad_result", f"crashed: result too large: {size} bytes, limit {MAX_RESULT_BYTES}", None
     try:
         with open(path, encoding="utf-8") as f:
             return "ok", "", RunResult.from_text(f.read())

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from autograder.course_files import Submission
+
+NOT_STORED = "not stored in the gradebook"     # how SubmissionVerdict.nbgrader starts when the grade was not written
+
 
 @dataclass
 class FunctionVerdict:
@@ -25,11 +29,12 @@ class SubmissionVerdict:
     student: str
     path: str
     sha256: str
-    status: str                           # "graded" | "invalid"
+    status: str                           # "graded" | "invalid" | "skipped" (a folder name that is no student id)
     reason: str = ""
     functions: list[FunctionVerdict] = field(default_factory=list)
     seconds: float = 0.0
     nbgrader: str = ""                    # how the scores reached the gradebook
+    submitted: Submission | None = field(default=None, repr=False)   # the bytes read (not in the reports)
 
     @property
     def score(self) -> float:
