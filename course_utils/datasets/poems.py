@@ -13,7 +13,8 @@ are cached in ``data/cache/tang-<archive sha256>-<collection>-<script>.json`` af
 character: U+FFFD (a character lost in decoding), private-use code points (U+E000-U+F8FF and the
 supplementary private-use planes 15-16: the archive's stand-ins for glyphs Unicode lacks, e.g. ``{疒\ue864}``)
 and characters outside the Basic Multilingual Plane (rare CJK Extension B-F ideographs: the course's Noto Sans
-CJK SC font draws 27 of the 350 distinct ones in the lines of 全唐诗, so figures would show empty boxes). ``load_tang_poems`` drops a
+CJK SC font draws 27 of the 350 distinct ones in the lines of 全唐诗, so figures would show empty boxes; OpenCC's
+``t2s`` adds more, Simplified forms that lie outside the BMP, so ``simplified=True`` drops more poems). ``load_tang_poems`` drops a
 poem holding any of them (in its title, author or lines) instead of dropping or replacing the character:
 removing one would shorten its clause and fake a broken line, and a stand-in such as □ would put a gap into
 the text that the source does not have. ``unreadable="keep"`` returns them (to count what was dropped).
