@@ -20,6 +20,9 @@ greedy choice ``argmax(p)``, large ``T`` approaches uniform. Documented edge cas
 * a negative, infinite or NaN temperature raises ``ValueError`` naming the value;
 * characters of ``start_string`` outside the vocabulary raise ``ValueError`` naming them
   (``unknown="replace"`` maps them to the unknown id 0 instead, ``unknown="skip"`` drops them);
+* the generators never write the unknown id 0 (``"\ufffd"``, the id of every character too rare to keep): its
+  probability is set to zero and the rest renormalised, since it stands for no character a poem could hold
+  (``allow_unknown=True`` samples it like any other id);
 * an empty ``start_string`` starts from ``bos`` (default ``"\\n"``, the separator between poems) which is
   fed to the model but not returned; when ``bos`` is not in the vocabulary it raises ``ValueError``.
 """
@@ -32,10 +35,11 @@ import numpy as np
 
 __all__ = [
     "check_temperature", "apply_temperature", "sample_index", "sample_rows", "encode_start", "generate_text",
-    "make_step_model", "StepGenerator", "distinct_ngrams",
+    "make_step_model", "StepGenerator", "distinct_ngrams", "UNKNOWN_ID",
 ]
 
 RNN_STATE_COUNT = {"LSTM": 2, "GRU": 1, "SimpleRNN": 1}
+UNKNOWN_ID = 0  # the unknown character's id in every CharVocab
 
 
 def check_temperature(temperature) -> float:
@@ -74,19 +78,31 @@ def apply_temperature(probs, temperature) -> np.ndarray:
     return weights / weights.sum(axis=-1, keepdims=True)
 
 
-def sample_index(probs, temperature=1.0, rng: np.random.Generator | None = None) -> int:
-    """Draw one index from ``softmax(log(probs) / temperature)``; ``temperature=0`` returns ``argmax``."""
+def _without(probs, never) -> np.ndarray:
+    """``probs`` as float64 with the columns ``never`` set to zero (a row left with no mass raises ValueError)."""
+    p = np.array(probs, dtype=np.float64)
+    if len(never):
+        p[..., list(never)] = 0.0
+        if np.any(p.sum(axis=-1) <= 0):
+            raise ValueError(f"a row of probs has all its mass on the ids {list(never)} it may not draw")
+    return p
+
+
+def sample_index(probs, temperature=1.0, rng: np.random.Generator | None = None, never=()) -> int:
+    """Draw one index from ``softmax(log(probs) / temperature)``; ``temperature=0`` returns ``argmax``.
+    Indices in ``never`` are not drawn (their probability is set to zero first)."""
     t = check_temperature(temperature)
-    p = np.asarray(probs, dtype=np.float64).reshape(-1)
+    p = _without(np.asarray(probs).reshape(-1), never)
     if t == 0:
         return int(np.argmax(p))
     return int(sample_rows(p[None], t, np.random.default_rng() if rng is None else rng)[0])
 
 
-def sample_rows(probs, temperature, rng: np.random.Generator) -> np.ndarray:
+def sample_rows(probs, temperature, rng: np.random.Generator, never=()) -> np.ndarray:
     """One index per row of ``probs`` (shape ``(rows, vocab)``), each from ``softmax(log(row) / temperature)``
-    (one-hot at ``temperature=0``) by inverse-CDF sampling, one uniform draw per row."""
-    q = apply_temperature(probs, temperature)
+    (one-hot at ``temperature=0``) by inverse-CDF sampling, one uniform draw per row; indices in ``never`` are
+    not drawn."""
+    q = apply_temperature(_without(probs, never), temperature)
     if q.ndim != 2:
         raise ValueError(f"probs must be a 2-D batch (rows, vocab), got shape {q.shape}")
     cumulative = np.cumsum(q, axis=-1)
@@ -126,7 +142,8 @@ def _check_num(num_generate) -> int:
 
 
 def generate_text(model, vocab, start_string: str, num_generate: int = 200, temperature: float = 1.0, *,
-                  seed: int | None = None, context: int = 100, unknown: str = "error", bos: str = "\n") -> str:
+                  seed: int | None = None, context: int = 100, unknown: str = "error", bos: str = "\n",
+                  allow_unknown: bool = False) -> str:
     """The simple, correct generator: re-run the model on the last ``context`` characters at every step.
 
     One encoding end to end (the ids the model was trained on), no ``reset_states`` (the model is not
@@ -145,11 +162,12 @@ def generate_text(model, vocab, start_string: str, num_generate: int = 200, temp
     last_probs = tf.function(lambda x: model(x, training=False)[:, -1],
                              input_signature=[tf.TensorSpec([1, None], tf.int32)])
     history = list(int(i) for i in ids)
+    never = () if allow_unknown else (UNKNOWN_ID,)
     out = []
     for _ in range(n):
         window = np.asarray(history[-context:], dtype=np.int32)[None, :]
         probs = last_probs(tf.constant(window)).numpy()[0]
-        next_id = sample_index(probs, t, rng)
+        next_id = sample_index(probs, t, rng, never)
         history.append(next_id)
         out.append(next_id)
     return echoed + vocab.decode(np.asarray(out, dtype=np.int32))
@@ -235,16 +253,18 @@ class StepGenerator:
         return np.array(rows)
 
     def generate(self, start_string: str, num_generate: int = 1000, temperature: float = 1.0, *,
-                 seed: int | None = None, unknown: str = "error", bos: str = "\n") -> str:
+                 seed: int | None = None, unknown: str = "error", bos: str = "\n", allow_unknown: bool = False) -> str:
         """``start_string`` followed by ``num_generate`` sampled characters (same rules as ``generate_text``);
         ``self.last_seconds`` records how long it took."""
         start = time.perf_counter()
-        text, = self.generate_rows(start_string, num_generate, 1, temperature, seed=seed, unknown=unknown, bos=bos)
+        text, = self.generate_rows(start_string, num_generate, 1, temperature, seed=seed, unknown=unknown, bos=bos,
+                                   allow_unknown=allow_unknown)
         self.last_seconds = time.perf_counter() - start
         return text
 
     def generate_rows(self, start_string: str, num_generate: int, rows: int, temperature: float = 1.0, *,
-                      seed: int | None = None, unknown: str = "error", bos: str = "\n") -> list[str]:
+                      seed: int | None = None, unknown: str = "error", bos: str = "\n",
+                      allow_unknown: bool = False) -> list[str]:
         """``rows`` samples of ``num_generate`` characters after ``start_string``, drawn in one batch."""
         import tensorflow as tf
 
@@ -257,9 +277,10 @@ class StepGenerator:
         states = self.initial_states(rows)
         for i in ids:
             probs, states = self._step(tf.fill([rows, 1], int(i)), states)
+        never = () if allow_unknown else (UNKNOWN_ID,)
         out = np.empty((rows, n), dtype=np.int32)
         for k in range(n):
-            out[:, k] = sample_rows(probs.numpy(), t, rng)
+            out[:, k] = sample_rows(probs.numpy(), t, rng, never)
             if k + 1 < n:
                 probs, states = self._step(tf.constant(out[:, k:k + 1]), states)
         return [echoed + self.vocab.decode(row) for row in out]

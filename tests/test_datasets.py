@@ -216,6 +216,35 @@ def test_load_tang_poems_missing_collection(isolated):
         load_tang_poems()
 
 
+UNREADABLE = {"poet.tang.0.json": [
+    {"author": "李白", "title": "靜夜思", "paragraphs": ["床前明月光，疑是地上霜。", "舉頭望明月，低頭思故鄉。"]},
+    {"author": "甲", "title": "失字", "paragraphs": ["床前明月\ufffd，疑是地上霜。"]},              # lost in decoding
+    {"author": "乙", "title": "私用", "paragraphs": ["\ue829身思狡兔，俱目似愁胡。"]},              # private use, BMP
+    {"author": "丙", "title": "\U000f0001", "paragraphs": ["床前明月光，疑是地上霜。"]},          # private use, plane 15
+    {"author": "丁", "title": "外字", "paragraphs": ["黍稷馨，醴\U000288e7清。"]},                  # CJK Extension B
+    {"author": "戊", "title": "殘篇", "paragraphs": ["□□明月光，疑是地上霜。"]},                 # □ is readable
+]}
+
+
+@pytest.mark.parametrize("simplified", [True, False])
+def test_load_tang_poems_drops_poems_with_unreadable_characters(isolated, simplified):
+    make_tar_gz(isolated / "mirror" / "chinese-poetry-tang.tar.gz",
+                {f"dist/quantangshi/{name}": json.dumps(records, ensure_ascii=False).encode("utf-8")
+                 for name, records in UNREADABLE.items()})
+    kept = load_tang_poems(simplified=simplified)
+    assert [p.author for p in kept] == ["李白", "戊"]
+    characters = set("".join(p.title + p.author + p.text for p in kept))  # the vocabulary of the kept poems
+    assert "\ufffd" not in characters and "□" in characters
+    assert not any(0xE000 <= ord(c) <= 0xF8FF or ord(c) > 0xFFFF for c in characters)
+    everything = load_tang_poems(simplified=simplified, unreadable="keep")
+    assert [p.author for p in everything] == ["李白", "甲", "乙", "丙", "丁", "戊"]
+    assert [[poems.unreadable_kind(c) for c in p.unreadable] for p in everything] == [
+        [], ["U+FFFD"], ["private use"], ["private use"], ["outside the BMP"], []]
+    assert [p.author for p in load_tang_poems(simplified=simplified, max_poems=2)] == ["李白", "戊"]
+    with pytest.raises(ValueError, match="unreadable"):
+        load_tang_poems(unreadable="replace")
+
+
 def test_is_regulated():
     assert poems.is_regulated(["床前明月光，疑是地上霜。"], 5)
     assert poems.is_regulated(["床前明月光，疑是地上霜？"], 5)

@@ -97,6 +97,16 @@ def test_bad_probabilities_raise():
         apply_temperature([], 1.0)
 
 
+def test_never_drawn_indices():
+    rng = np.random.default_rng(0)
+    assert 2 not in {sample_index(PROBS, 1.0, rng, never=(2,)) for _ in range(300)}
+    assert sample_index(PROBS, 0, rng, never=(2,)) == 3                     # the next likeliest
+    rows = sample_rows(np.vstack([PROBS] * 200), 1.0, rng, never=(0, 2))
+    assert not np.isin(rows, [0, 2]).any()
+    with pytest.raises(ValueError, match="may not draw"):
+        sample_rows(np.array([[1.0, 0.0, 0.0]]), 1.0, rng, never=(0,))
+
+
 def test_distinct_ngrams():
     assert distinct_ngrams("abab", 2) == pytest.approx(2 / 3)
     assert distinct_ngrams("abcd", 2) == 1.0
@@ -193,6 +203,26 @@ def test_generate_rows_is_a_batch_of_step_generator_samples(vocab, tiny_model):
     assert len(set(rows)) > 1                                  # the rows are drawn independently
     with pytest.raises(ValueError, match="rows"):
         gen.generate_rows("床", 5, 0)
+
+
+def test_generators_never_write_the_unknown_id(vocab):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    fond_of_unknown = keras.Sequential([          # puts most of its probability on id 0 at every step
+        keras.Input(shape=(None,), dtype="int32"),
+        keras.layers.Embedding(vocab.size, 4),
+        keras.layers.LSTM(4, return_sequences=True),
+        keras.layers.Dense(vocab.size, activation="softmax",
+                           bias_initializer=keras.initializers.Constant(np.eye(vocab.size)[0] * 5)),
+    ])
+    gen = StepGenerator(fond_of_unknown, vocab)
+    for t in (0, 1.0):
+        assert "\ufffd" not in generate_text(fond_of_unknown, vocab, "床", 30, temperature=t, seed=0)[1:]
+        assert "\ufffd" not in "".join(gen.generate_rows("床", 30, 4, temperature=t, seed=0))
+    assert "\ufffd" in generate_text(fond_of_unknown, vocab, "床", 30, seed=0, allow_unknown=True)
+    assert "\ufffd" in gen.generate("床", 30, seed=0, allow_unknown=True)
+    assert gen.generate("床", 30, 1.0, seed=2) == generate_text(fond_of_unknown, vocab, "床", 30, 1.0, seed=2)
 
 
 def test_make_step_model_rejects_unsupported_layers(vocab):

@@ -8,6 +8,18 @@ The poems come in Traditional characters as JSON records ``{"author", "title", "
 
 Converting ~57,000 poems to Simplified characters with OpenCC takes a while, so the converted poems
 are cached in ``data/cache/tang-<archive sha256>-<collection>-<script>.json`` after the first load.
+
+**Unreadable characters.** A few poems hold characters that no reader of the course can see as the poet's
+character: U+FFFD (a character lost in decoding), private-use code points (U+E000-U+F8FF and the
+supplementary private-use planes 15-16: the archive's stand-ins for glyphs Unicode lacks, e.g. ``{疒\ue864}``)
+and characters outside the Basic Multilingual Plane (rare CJK Extension B-F ideographs: the course's Noto Sans
+CJK SC font draws 27 of the 350 distinct ones in the lines of 全唐诗, so figures would show empty boxes; OpenCC's
+``t2s`` adds more, Simplified forms that lie outside the BMP, so ``simplified=True`` drops more poems). ``load_tang_poems`` drops a
+poem holding any of them (in its title, author or lines) instead of dropping or replacing the character:
+removing one would shorten its clause and fake a broken line, and a stand-in such as □ would put a gap into
+the text that the source does not have. ``unreadable="keep"`` returns them (to count what was dropped).
+□ itself, the archive's mark for a character lost from the source, is readable and stays
+(:func:`is_regulated` rejects it).
 """
 from __future__ import annotations
 
@@ -36,6 +48,18 @@ COLLECTIONS = {
 }
 
 
+def unreadable_kind(char: str) -> str | None:
+    """Why ``char`` is unreadable: ``"U+FFFD"``, ``"private use"``, ``"outside the BMP"``, or None (readable)."""
+    code = ord(char)
+    if code == 0xFFFD:
+        return "U+FFFD"
+    if 0xE000 <= code <= 0xF8FF or code >= 0xF0000:
+        return "private use"
+    if code > 0xFFFF:
+        return "outside the BMP"
+    return None
+
+
 @dataclass
 class Poem:
     """One poem: ``title``, ``author`` and its ``lines`` (each usually two clauses, e.g. 床前明月光，疑是地上霜。)."""
@@ -48,6 +72,11 @@ class Poem:
     def text(self) -> str:
         """The poem's lines joined by newlines."""
         return "\n".join(self.lines)
+
+    @property
+    def unreadable(self) -> list[str]:
+        """The unreadable characters (see :func:`unreadable_kind`) of its title, author and lines, in order."""
+        return [c for c in self.title + self.author + "".join(self.lines) if unreadable_kind(c)]
 
 
 def _find_archive():
@@ -115,33 +144,42 @@ def _load_records(collection: str, simplified: bool) -> list[dict]:
 
 
 def is_regulated(lines: list[str], line_length: int) -> bool:
-    """True when every line is two clauses of ``line_length`` characters, like 床前明月光，疑是地上霜。"""
+    """True when every line is two clauses of ``line_length`` characters, like 床前明月光，疑是地上霜。
+
+    It checks the shape of the lines only: neither the number of lines nor the tonal rules of regulated verse.
+    """
     clause = rf"[^\W\d_a-zA-Z]{{{line_length}}}"  # Chinese characters only (no digits, Latin or □)
     pattern = re.compile(rf"{clause}，{clause}[。？！]")
     return bool(lines) and all(pattern.fullmatch(line) for line in lines)
 
 
 def load_tang_poems(simplified: bool = True, collection: str = "quantangshi", line_length=None,
-                    max_poems: int | None = None) -> list[Poem]:
+                    max_poems: int | None = None, unreadable: str = "drop") -> list[Poem]:
     """Load Tang poems as a list of :class:`Poem`.
 
     ``collection="quantangshi"`` (全唐诗, ~57,000 poems) or ``"300"`` (唐诗三百首, 300-odd famous poems).
     ``simplified=True`` converts Traditional to Simplified characters (OpenCC ``t2s``).
-    ``line_length=5``, ``7`` or ``(5, 7)`` keeps only regulated verse: poems whose every line is two
-    clauses of that many characters. ``max_poems`` keeps the first poems (in the collection's order);
-    ``None`` keeps them all.
+    ``line_length=5``, ``7`` or ``(5, 7)`` keeps only poems whose every line is two clauses of that many
+    characters (the line shape of regulated verse; any number of lines). ``max_poems`` keeps the first poems
+    (in the collection's order); ``None`` keeps them all. ``unreadable="drop"`` (default) leaves out every
+    poem with an unreadable character (module docstring); ``"keep"`` returns them.
     """
     if collection not in COLLECTIONS:
         raise ValueError(f"collection must be one of {sorted(COLLECTIONS)}, got {collection!r}")
     lengths = (line_length,) if isinstance(line_length, int) else tuple(line_length or ())
     if any(n not in (5, 7) for n in lengths):
         raise ValueError(f"line_length must be 5, 7, (5, 7) or None, got {line_length!r}")
+    if unreadable not in ("drop", "keep"):
+        raise ValueError(f'unreadable must be "drop" or "keep", got {unreadable!r}')
 
     poems = []
     for r in _load_records(collection, simplified):
         if lengths and not any(is_regulated(r["lines"], n) for n in lengths):
             continue
-        poems.append(Poem(title=r["title"], author=r["author"], lines=r["lines"]))
+        poem = Poem(title=r["title"], author=r["author"], lines=r["lines"])
+        if unreadable == "drop" and poem.unreadable:
+            continue
+        poems.append(poem)
         if max_poems is not None and len(poems) >= max_poems:
             break
     return poems
