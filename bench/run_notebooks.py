@@ -27,6 +27,14 @@ def chapter_notebooks() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
+def course_kernelspec() -> dict:
+    """The notebook metadata JupyterLab writes for the course's kernel (python3 in the course's environment)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    return {"display_name": spec.display_name, "language": spec.language, "name": "python3"}
+
+
 def execute(path: Path, mode: str, inplace: bool, timeout: int) -> float:
     """Run one notebook in its own folder; return wall seconds. Writes back only with ``inplace``."""
     nb = nbformat.read(path, as_version=4)
@@ -36,6 +44,7 @@ def execute(path: Path, mode: str, inplace: bool, timeout: int) -> float:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    nb.metadata["kernelspec"] = course_kernelspec()    # what opening the notebook in `make lab` would write
     if inplace:
         # write atomically so an interrupted run never leaves a half-written notebook
         with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".ipynb", delete=False,
