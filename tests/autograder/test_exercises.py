@@ -165,13 +165,18 @@ keras.models.load_model = keras.saving.load_model = _load_last
 """
 
 
-def test_ex5_reference_passes_an_unmasked_layer_and_a_patched_load_fail(kit):
+NAMED = 'AttentionLayer(32, name="attention")'
+
+
+def test_ex5_reference_passes_an_unmasked_layer_a_patched_load_and_an_unnamed_layer_fail(kit):
     A = "ex5_attention"
     answers = kit.answers(A)
-    assert GOOD_CONFIG in answers["attention_layer"]
+    assert GOOD_CONFIG in answers["attention_layer"] and NAMED in answers["build_attention_model"]
     patched_load = answers["attention_layer"].replace(GOOD_CONFIG, PATCHED_LOAD)
+    unnamed = answers["build_attention_model"].replace(NAMED, "AttentionLayer(32)")
     # alice: the reference; bob: attention that ignores the mask
-    v = _grade(kit, A, {**kit.examples(A), "ex5_patched_load": kit.honest(A, attention_layer=patched_load)})
+    v = _grade(kit, A, {**kit.examples(A), "ex5_patched_load": kit.honest(A, attention_layer=patched_load),
+                        "ex5_unnamed": kit.honest(A, build_attention_model=unnamed)})
     table = reports.summary_table(list(v.values()))
     kit.check_examples(A, v)
     assert "round trip" in v["alice"].functions[1].reason
@@ -180,3 +185,6 @@ def test_ex5_reference_passes_an_unmasked_layer_and_a_patched_load_fail(kit):
                                               "build_attention_model": 3}, table
     reason = v["ex5_patched_load"].functions[1].reason
     assert stages.AFTER_RELOAD in reason and "shape" in reason, reason
+    # section 3 reads the weights with model.get_layer("attention"): a model without that name scores 0, and says why
+    assert _scores(v["ex5_unnamed"])["build_attention_model"] == 0, table
+    assert "no layer of your model is named 'attention'" in v["ex5_unnamed"].functions[2].reason, table
