@@ -60,6 +60,18 @@ def test_ex1_bptt_uses_chapter_2s_batch_averaged_loss(kit):
     assert bptt.score == 0 and "mismatch" in bptt.reason
 
 
+def test_ex1_bptt_h0_gradient_one_step_short_fails(kit):
+    """The statement's hint: dL/dh0 = dL/da_1 W_hh^T. Returning the gradient that reaches h_1 instead (one step
+    short, same shape) is a mismatch."""
+    A = "ex1_rnn_cells"
+    reference = kit.answers(A)["rnn_bptt"]
+    short = reference.replace('grads["h0"] = dh_next', 'grads["h0"] = dh')
+    assert short != reference
+    v = _grade(kit, A, {"ex1_h0_short": kit.honest(A, rnn_bptt=short)})
+    bptt = next(f for f in v["ex1_h0_short"].functions if f.function == "rnn_bptt")
+    assert bptt.score == 0 and "mismatch" in bptt.reason and "h0" in bptt.reason, bptt.reason
+
+
 def test_ex4_sampler_and_generation(kit):
     A = "ex4_text_generation"
     no_temperature = ("def sample_with_temperature(probs, temperature, rng):\n"
