@@ -13,4 +13,6 @@ def run(ns, payload):
     model.fit(payload["x_train"], payload["y_train"], epochs=payload["epochs"], batch_size=payload["batch_size"],
               verbose=0, shuffle=True)
     probs = np.asarray(model.predict(payload["x_test"], verbose=0, batch_size=256))
-    return {"layers": layer_names(model), "probs": probs.astype(np.float32), "shape": list(probs.shape)}  # noqa: F821
+    named = {str(layer.name): type(layer).__name__ for layer in model.layers}       # what model.get_layer(name) finds
+    return {"layers": layer_names(model), "named": named, "probs": probs.astype(np.float32),  # noqa: F821
+            "shape": list(probs.shape)}

@@ -1,6 +1,7 @@
 """Hidden checks for ex5_attention: reference outputs for set weights (with and without a mask), a save/load round
 trip (saved in one sandbox by harnesses/ex5_save.py, reloaded in a fresh one by harnesses/ex5_reload.py), and
-accuracy of the attention classifier after a fixed budget on hidden synthetic reviews."""
+accuracy of the attention classifier (whose AttentionLayer must be named `attention`) after a fixed budget on hidden
+synthetic reviews."""
 from __future__ import annotations
 
 import numpy as np
@@ -82,9 +83,19 @@ def cases_model(rng):
 
 
 def judge_model(results, _refs, secret):
-    out = result_dict(results[0], ("layers", "probs"))
+    out = result_dict(results[0], ("layers", "named", "probs"))
     if "AttentionLayer" not in [str(n) for n in out["layers"]]:
         raise Mismatch(f"the model must use your AttentionLayer (layers: {', '.join(map(str, out['layers']))})")
+    named = out["named"]
+    if not isinstance(named, dict):
+        raise Mismatch("malformed result (no layer names)")
+    if "attention" not in named:
+        raise Mismatch(f"no layer of your model is named 'attention' (its layers: {', '.join(map(str, named))}); "
+                       "create your AttentionLayer with name=\"attention\": section 3 reads the weights with "
+                       "model.get_layer(\"attention\")")
+    if named["attention"] != "AttentionLayer":
+        raise Mismatch(f"the layer named 'attention' is a {named['attention']}, not your AttentionLayer; "
+                       "give that name to the AttentionLayer")
     probs = float_array(out["probs"], "predictions", (N_TEST, 1))
     if probs.min() < 0 or probs.max() > 1:
         raise Mismatch("the output is not a probability; end with Dense(1, activation='sigmoid')")

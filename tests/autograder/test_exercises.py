@@ -60,6 +60,18 @@ def test_ex1_bptt_uses_chapter_2s_batch_averaged_loss(kit):
     assert bptt.score == 0 and "mismatch" in bptt.reason
 
 
+def test_ex1_bptt_h0_gradient_one_step_short_fails(kit):
+    """The statement's hint: dL/dh0 = dL/da_1 W_hh^T. Returning the gradient that reaches h_1 instead (one step
+    short, same shape) is a mismatch."""
+    A = "ex1_rnn_cells"
+    reference = kit.answers(A)["rnn_bptt"]
+    short = reference.replace('grads["h0"] = dh_next', 'grads["h0"] = dh')
+    assert short != reference
+    v = _grade(kit, A, {"ex1_h0_short": kit.honest(A, rnn_bptt=short)})
+    bptt = next(f for f in v["ex1_h0_short"].functions if f.function == "rnn_bptt")
+    assert bptt.score == 0 and "mismatch" in bptt.reason and "h0" in bptt.reason, bptt.reason
+
+
 def test_ex4_sampler_and_generation(kit):
     A = "ex4_text_generation"
     no_temperature = ("def sample_with_temperature(probs, temperature, rng):\n"
@@ -165,13 +177,18 @@ keras.models.load_model = keras.saving.load_model = _load_last
 """
 
 
-def test_ex5_reference_passes_an_unmasked_layer_and_a_patched_load_fail(kit):
+NAMED = 'AttentionLayer(32, name="attention")'
+
+
+def test_ex5_reference_passes_an_unmasked_layer_a_patched_load_and_an_unnamed_layer_fail(kit):
     A = "ex5_attention"
     answers = kit.answers(A)
-    assert GOOD_CONFIG in answers["attention_layer"]
+    assert GOOD_CONFIG in answers["attention_layer"] and NAMED in answers["build_attention_model"]
     patched_load = answers["attention_layer"].replace(GOOD_CONFIG, PATCHED_LOAD)
+    unnamed = answers["build_attention_model"].replace(NAMED, "AttentionLayer(32)")
     # alice: the reference; bob: attention that ignores the mask
-    v = _grade(kit, A, {**kit.examples(A), "ex5_patched_load": kit.honest(A, attention_layer=patched_load)})
+    v = _grade(kit, A, {**kit.examples(A), "ex5_patched_load": kit.honest(A, attention_layer=patched_load),
+                        "ex5_unnamed": kit.honest(A, build_attention_model=unnamed)})
     table = reports.summary_table(list(v.values()))
     kit.check_examples(A, v)
     assert "round trip" in v["alice"].functions[1].reason
@@ -180,3 +197,6 @@ def test_ex5_reference_passes_an_unmasked_layer_and_a_patched_load_fail(kit):
                                               "build_attention_model": 3}, table
     reason = v["ex5_patched_load"].functions[1].reason
     assert stages.AFTER_RELOAD in reason and "shape" in reason, reason
+    # section 3 reads the weights with model.get_layer("attention"): a model without that name scores 0, and says why
+    assert _scores(v["ex5_unnamed"])["build_attention_model"] == 0, table
+    assert "no layer of your model is named 'attention'" in v["ex5_unnamed"].functions[2].reason, table
