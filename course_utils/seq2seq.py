@@ -208,16 +208,21 @@ def exact_match(predicted: list[str], targets: list[str]) -> np.ndarray:
 class ExactMatchCallback(keras.callbacks.Callback):
     """After every epoch, greedy-decode ``source_ids`` and log the share of exact matches with ``targets`` as
     ``logs["val_exact_match"]``, so that early stopping can select on the measure the chapter reports. List it
-    before ``EarlyStopping`` in ``callbacks``: Keras calls callbacks in order."""
+    before ``EarlyStopping`` in ``callbacks``: Keras calls callbacks in order. ``history`` keeps each epoch's
+    share, ``correct`` each epoch's boolean array (one entry per example, for a paired test between epochs or
+    models)."""
 
     def __init__(self, net: EncoderDecoder, source_ids, targets: list[str], vocab: CharVocabulary, max_len: int):
         super().__init__()
         self.net, self.source_ids, self.targets, self.vocab, self.max_len = net, source_ids, targets, vocab, max_len
         self.history: list[float] = []
+        self.correct: list[np.ndarray] = []
 
     def on_epoch_end(self, epoch, logs=None):
         ids, _ = greedy_decode(self.net, self.source_ids, self.max_len)
-        score = float(exact_match([self.vocab.decode(r) for r in ids], self.targets).mean())
+        correct = exact_match([self.vocab.decode(r) for r in ids], self.targets)
+        score = float(correct.mean())
+        self.correct.append(correct)
         self.history.append(score)
         if logs is not None:
             logs["val_exact_match"] = score

@@ -151,6 +151,7 @@ def test_exact_match_and_its_callback(tiny):
     logs = {}
     callback.on_epoch_end(0, logs)
     assert logs["val_exact_match"] == pytest.approx(1 / 3) and callback.history == [logs["val_exact_match"]]
+    assert [c.tolist() for c in callback.correct] == [[True, False, False]]
 
 
 def test_plot_alignment_labels_characters_and_checks_shapes():
