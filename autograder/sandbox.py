@@ -16,10 +16,10 @@ Layers (each one is tested by tests/autograder/test_attacks.py):
   the code is chrooted into an **allow-list** root: an empty read-only tmpfs holding only read-only binds of the
   system folders (``/usr``, ``/etc``, ``/lib*``, ...), the Python installation and virtual environment the child
   runs from, a minimal ``/dev``, a fresh ``/proc``, empty tmpfs at ``/dev/shm`` and ``/tmp`` and its own working
-  folder (at ``/sandbox``). The repository, the course
-  (sources, hidden checks, references, gradebook, other submissions), ``/home``, ``/root``, the host's ``/tmp``
-  and every other copy of them simply do not exist there. The code runs as a dedicated unprivileged uid per parallel slot
-  with no capabilities and ``no_new_privs``;
+  folder (at ``/sandbox``). The repository, the course (sources, hidden checks, references, gradebook, other
+  submissions), ``/home``, ``/root``, the host's ``/tmp`` and every other copy of them simply do not exist
+  there. The code runs as a dedicated unprivileged uid per parallel slot with no capabilities and
+  ``no_new_privs`` (the fork server keeps two, see ForkServer);
 * without root the same is attempted with a user namespace (``unshare -r``) and a capability-free child;
   where neither works, only the limits and the private folder apply and ``isolation_note()`` says so.
 """
