@@ -39,8 +39,9 @@ from autograder.verdicts import NOT_STORED, FunctionVerdict, SubmissionVerdict
 def error_reason(err: CaseError, case_no: int, limits: sandbox.Limits) -> str:
     """The reason for a case that raised: out of memory, not implemented, or the exception and where."""
     etype, msg, where = err.type[:80], err.message[:300], err.where[:80]
-    if etype == "MemoryError":
-        reason = f"out of memory: MemoryError under the {limits.memory_mb} MiB limit (hidden case {case_no})"
+    if sandbox.is_memory_error(etype, msg):
+        reason = f"out of memory: {etype} under the {limits.memory_mb} MiB limit (hidden case {case_no})"
+        reason += f": {msg[:200]}" if msg and etype != "MemoryError" else ""
     elif etype == "NotImplementedError":
         reason = "not implemented yet (raises NotImplementedError)"
     elif etype == SIGNATURE_ERROR:

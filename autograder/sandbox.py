@@ -6,17 +6,20 @@ Layers (each one is tested by tests/autograder/test_attacks.py):
   number of processes of the sandbox user, no core dumps; plus a wall-clock timeout enforced by the parent;
 * a private working folder (``mkdtemp``, mode 0700) holding only the child script, the protocol it reads as
   source and the job;
-* a scrubbed environment (``env -i`` style: a fixed PATH, HOME and TMPDIR in the working folder, no secrets);
+* a scrubbed environment (``env -i`` style: a fixed PATH, HOME in the working folder, TMPDIR ``/tmp`` (the working
+  folder without namespaces), no secrets);
 * when running as root on Linux with ``unshare``, ``setpriv`` and ``chroot``: new network namespace (no network at
-  all), new PID namespace (every process the submission starts dies with it; the child forks first, so the
+  all), new IPC namespace (System V objects are the sandbox's own), new PID namespace (every process the
+  submission starts dies with it; the child forks first, so the
   submission's code is not the namespace's init, whose default signal actions the kernel drops: see
   ``sandbox_child.run_as_init_parent``), and a new mount namespace in which
   the code is chrooted into an **allow-list** root: an empty read-only tmpfs holding only read-only binds of the
   system folders (``/usr``, ``/etc``, ``/lib*``, ...), the Python installation and virtual environment the child
-  runs from, a minimal ``/dev``, a fresh ``/proc`` and its own working folder. The repository, the course
-  (sources, hidden checks, references, gradebook, other submissions), ``/home``, ``/root``, ``/tmp`` and every
-  other copy of them simply do not exist there. The code runs as a dedicated unprivileged uid per parallel slot
-  with no capabilities and ``no_new_privs``;
+  runs from, a minimal ``/dev``, a fresh ``/proc``, empty tmpfs at ``/dev/shm`` and ``/tmp`` and its own working
+  folder (at ``/sandbox``). The repository, the course (sources, hidden checks, references, gradebook, other
+  submissions), ``/home``, ``/root``, the host's ``/tmp`` and every other copy of them simply do not exist
+  there. The code runs as a dedicated unprivileged uid per parallel slot with no capabilities and
+  ``no_new_privs`` (the fork server keeps two, see ForkServer);
 * without root the same is attempted with a user namespace (``unshare -r``) and a capability-free child;
   where neither works, only the limits and the private folder apply and ``isolation_note()`` says so.
 """
@@ -184,13 +187,13 @@ def _probe(mode: str) -> bool:
             os.chown(workdir, SANDBOX_UID_BASE, SANDBOX_UID_BASE)
         cmd = _command(workdir, new_root, [], 0, mode=mode)
         cmd = cmd[:cmd.index(interpreter())] + ["/bin/sh", "-c", 'cd "$1" && test ! -e "$2"', "probe",
-                                                   workdir, str(REPO_ROOT / "autograder")]
-        return subprocess.run(cmd, env=_environment(workdir), stdout=subprocess.DEVNULL,
+                                                   _inside(workdir, mode), str(REPO_ROOT / "autograder")]
+        return subprocess.run(cmd, env=_environment(workdir, mode), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, timeout=30).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        _remove_tree(workdir)
         shutil.rmtree(new_root, ignore_errors=True)
 
 
@@ -267,6 +270,8 @@ def interpreter() -> str:
     return str(path.parent.resolve() / path.name)
 
 
+SANDBOX_FOLDER = "/sandbox"     # the working folder inside the sandbox's root (_MOUNT_SCRIPT binds it there)
+SERVER_CAPS = "sys_admin,setpcap"     # what the fork server keeps (see _command)
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 
 
@@ -299,11 +304,18 @@ def _hidden_paths(protect: list[Path], visible: list[str]) -> list[str]:
     return sorted(str(p) for p in kept)
 
 
-def _environment(workdir: str) -> dict[str, str]:
+def _inside(workdir: str, mode: str | None = None) -> str:
+    """The working folder's path as the sandboxed code sees it: SANDBOX_FOLDER when it has a root of its own."""
+    return workdir if (mode or isolation_mode()) == "limits" else SANDBOX_FOLDER
+
+
+def _environment(workdir: str, mode: str | None = None) -> dict[str, str]:
+    mode = mode or isolation_mode()
+    workdir = _inside(workdir, mode)
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": workdir,
-        "TMPDIR": workdir,
+        "TMPDIR": workdir if mode == "limits" else "/tmp",    # the sandbox's own tmpfs
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
         "PYTHONHASHSEED": "0",
@@ -361,14 +373,15 @@ n="$1"; shift; i=0
 while [ "$i" -lt "$n" ]; do
     mount -t tmpfs -o ro,size=4k,mode=0555 ag-hidden "$root$1"; shift; i=$((i + 1))
 done
-mkdir -p "$root/dev/shm" "$root/proc" "$root$work"
+mkdir -p "$root/dev/shm" "$root/tmp" "$root/proc" "$root/sandbox"
 for d in null zero full random urandom; do
     touch "$root/dev/$d"; mount --bind "/dev/$d" "$root/dev/$d"
 done
 ln -s /proc/self/fd "$root/dev/fd"
-mount -t tmpfs -o size=64m,mode=1777 ag-shm "$root/dev/shm"
+mount -t tmpfs -o size=64m,mode=1777,nosuid,nodev ag-shm "$root/dev/shm"
+mount -t tmpfs -o size=256m,mode=1777,nosuid,nodev ag-tmp "$root/tmp"
 mount -t proc proc "$root/proc"
-mount --bind "$work" "$root$work"
+mount --bind "$work" "$root/sandbox"
 mount -o remount,ro "$root"
 exec "$chroot" "$root" "$@"
 """
@@ -376,24 +389,41 @@ exec "$chroot" "$root" "$@"
 
 def _command(workdir: str, new_root: str, protect: list[Path], slot: int, mode: str | None = None,
              args: tuple[str, ...] = ()) -> list[str]:
-    python = [interpreter(), "-I", "-B", os.path.join(workdir, "child.py"), *args]
     mode = mode or isolation_mode()
+    python = [interpreter(), "-I", "-B", os.path.join(_inside(workdir, mode), "child.py"), *args]
     if mode == "limits":
         return python
     uid = SANDBOX_UID_BASE + slot
+    # the fork server keeps the capabilities that give each run namespaces of its own; each run drops them all
+    # (sandbox_child.fresh_namespaces, drop_capabilities) before any submission code runs
+    caps = f"-all,+{SERVER_CAPS.replace(',', ',+')}" if args == ("serve",) else "-all"
+    keep = ["--inh-caps=" + caps, "--bounding-set=" + caps] + (["--ambient-caps=" + caps] if caps != "-all" else [])
+    ns = ["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc", "--ipc"]
     if mode == "root":
-        drop = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
-                "--inh-caps=-all", "--bounding-set=-all"]
-        ns = ["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc"]
+        drop = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs", *keep]
     else:
-        drop = ["setpriv", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all",
+        drop = ["setpriv", "--no-new-privs", *keep,
                 "--securebits=+noroot,+noroot_locked,+no_setuid_fixup,+no_setuid_fixup_locked"]
-        ns = ["unshare", "-r", "--net", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc"]
+        ns.insert(1, "-r")
     visible = _visible_paths()
     hidden = _hidden_paths(list(protect), visible)
     return [*ns, "/bin/sh", "-c", _MOUNT_SCRIPT, "sandbox", shutil.which("chroot") or "chroot",
             new_root, workdir, str(len(visible)), *visible,
             str(len(hidden)), *hidden, *drop, *python]
+
+
+def _remove_tree(path: str) -> None:
+    """Remove a folder a sandbox wrote into, also where the submission took away write permission from one of its
+    folders (which, under a user namespace, stops the grader's own uid)."""
+    def unlock(func, failed, _exc) -> None:
+        try:
+            for folder in (os.path.dirname(failed), failed):
+                if os.path.isdir(folder) and not os.path.islink(folder):
+                    os.chmod(folder, 0o700)
+            func(failed)
+        except OSError:
+            pass
+    shutil.rmtree(path, onerror=unlock)
 
 
 def _check_file_name(name: str) -> str:
@@ -456,7 +486,7 @@ def run_job(job: Job, limits: Limits, protect: list[Path] = (), collect: tuple[s
         result = _spawn(_command(workdir, new_root, list(protect), slot), workdir, limits)
         return _finish(result, workdir, limits, collect)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        _remove_tree(workdir)
         shutil.rmtree(new_root, ignore_errors=True)
         _give_slot(slot)
 
@@ -587,6 +617,17 @@ def _read_head(folder: str, name: str, limit: int, encoding: str = "utf-8") -> s
         os.close(fd)
 
 
+MEMORY_ERROR_TYPES = ("MemoryError", "ResourceExhaustedError")     # the latter: TensorFlow's
+MEMORY_ERROR_MESSAGES = ("failed to map segment", "cannot allocate memory", "std::bad_alloc", "oom when allocating")
+
+
+def is_memory_error(etype: str, message: str) -> bool:
+    """Whether an exception the submission's code raised means that the memory limit was reached: a MemoryError,
+    TensorFlow's ResourceExhaustedError, or an error saying that an allocation, or mapping a shared library (an
+    ImportError of ``import tensorflow``), failed."""
+    return etype in MEMORY_ERROR_TYPES or any(m in message.lower() for m in MEMORY_ERROR_MESSAGES)
+
+
 def _looks_like_oom(stderr: str) -> bool:
     return any(s in stderr for s in ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "out of memory"))
 
@@ -622,8 +663,9 @@ class ForkServer:
     carried files, result, progress, stdout and stderr), its own rlimits (``run``'s ``limits``, at most the
     sandbox-wide ``envelope``), its wall-clock limit (the server kills it then); after each run the server kills
     every other process in the namespace. The server is non-dumpable (no ptrace, no /proc access by the children)
-    and talks to the parent only through pipes the children do not hold. ``run`` keeps run_job's contract and
-    raises SandboxLost once the server is gone."""
+    and talks to the parent only through pipes the children do not hold; it keeps SERVER_CAPS, with which each
+    child makes its own mount and IPC namespaces (fresh /dev/shm, /tmp and home) before dropping every
+    capability. ``run`` keeps run_job's contract and raises SandboxLost once the server is gone."""
 
     def __init__(self, envelope: Limits, protect: list[Path] = (), import_wall_s: float = 150.0):
         self.envelope, self.import_wall_s = envelope, import_wall_s
@@ -667,7 +709,7 @@ class ForkServer:
             self.proc.stdout.close()
             self.proc = None
         if self.slot is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+            _remove_tree(self.workdir)
             shutil.rmtree(self.new_root, ignore_errors=True)
             _give_slot(self.slot)
             self.slot = None
@@ -703,7 +745,7 @@ class ForkServer:
                                    isolation=isolation_mode(), limits=limits)
             return _finish(result, folder, limits, tuple(collect))
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            _remove_tree(folder)
 
     def _lose(self, why: str) -> None:
         self.lost = why

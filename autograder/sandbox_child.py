@@ -97,6 +97,7 @@ def run_as_init_parent():
     worker = os.fork()
     if worker == 0:
         return True
+    drop_capabilities()     # the fork server's (kept for the server itself, which forks the runs)
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Python's own handler would let the submission signal us
     while True:
         try:
@@ -202,6 +203,68 @@ def run_job(configure):
 
 PR_SET_DUMPABLE = 4
 KILL_ROUNDS = 1000      # rounds of "kill every other process" (5 ms apart) before the namespace counts as unclean
+CLONE_NEWNS, CLONE_NEWIPC = 0x00020000, 0x08000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 47, 4
+CAP_SYS_ADMIN = 21
+# a run's own empty tmpfs folders (the sandbox's root has these mount points; see sandbox._MOUNT_SCRIPT)
+FRESH_TMPFS = (("/dev/shm", "size=64m,mode=1777"), ("/tmp", "size=256m,mode=1777"))
+
+
+def _libc_call(name, *args):
+    """A libc function that returns 0 on success; OSError with errno otherwise."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if getattr(libc, name)(*args) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{name}{args[:2]}: {os.strerror(errno)}")
+
+
+def _mount(source, target, fstype, flags, options=None):
+    enc = (lambda v: None if v is None else v.encode())
+    _libc_call("mount", enc(source), enc(target), enc(fstype), flags, enc(options))
+
+
+def fresh_namespaces(folder):
+    """Give this run a mount and a System V IPC namespace of its own: new empty tmpfs at /dev/shm and /tmp, and the
+    server's folder replaced by an empty read-only one that holds only this run's ``folder`` (its working folder
+    and home). Nothing an earlier run left there, in shared memory or in IPC objects is visible, and what this run
+    leaves goes with its namespaces. Needs the server's CAP_SYS_ADMIN (drop_capabilities follows)."""
+    _libc_call("unshare", CLONE_NEWNS | CLONE_NEWIPC)
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)       # nothing of this run propagates back to the server
+    for path, options in FRESH_TMPFS:
+        _mount("ag-run", path, "tmpfs", MS_NOSUID | MS_NODEV, options)
+    fd = os.open(folder, os.O_PATH | os.O_DIRECTORY)   # the run's folder, reachable once HOME is covered
+    try:
+        _mount("ag-server", HOME, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+        os.mkdir(folder)
+        _mount(f"/proc/self/fd/{fd}", folder, None, MS_BIND)
+        _mount(None, HOME, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    finally:
+        os.close(fd)
+
+
+def capabilities():
+    """{"CapInh": ..., "CapPrm": ..., "CapEff": ..., "CapBnd": ..., "CapAmb": ...} of this process, as ints."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        return {k: int(v, 16) for k, v in (line.split(":") for line in f if line.startswith("Cap"))}
+
+
+def drop_capabilities():
+    """Give up every capability for good (bounding, ambient, inheritable, permitted, effective); raises OSError
+    if any is left."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in range(64):           # EPERM without CAP_SETPCAP (then the bounding set is empty already)
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header, data = (ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)()   # _LINUX_CAPABILITY_VERSION_3
+    _libc_call("capset", header, data)
+    left = {k: v for k, v in capabilities().items() if v}
+    if left:
+        raise OSError(f"capabilities left after dropping them: {left}")
 
 
 def set_dumpable(flag):
@@ -230,7 +293,10 @@ def start_child(folder, request):
     """In the forked child: no way back to the parent, the run's own limits, output and folder; then the job."""
     global HERE
     try:
+        fresh_namespaces(folder)
+        drop_capabilities()
         set_dumpable(True)
+        os.environ.update(HOME=folder, MPLCONFIGDIR=folder, KERAS_HOME=os.path.join(folder, ".keras"))
         null = os.open("/dev/null", os.O_RDWR)
         os.dup2(null, 0)
         for fd, name in ((1, "stdout.txt"), (2, "stderr.txt")):
@@ -276,8 +342,11 @@ def run_forked(request):
 def serve():
     """Answer the parent's requests, one JSON line each on stdin, one JSON line each on stdout: "tensorflow"
     (import and configure it once, before any run that needs it) and "run" (a job in the given folder, in a
-    forked child under the given limits). Only in a PID namespace, where killing "every other process" is safe."""
+    forked child under the given limits). Only in a PID namespace, where killing "every other process" is safe,
+    and with CAP_SYS_ADMIN (given by the sandbox's command) to give each run namespaces of its own."""
     set_dumpable(False)
+    if not capabilities()["CapEff"] >> CAP_SYS_ADMIN & 1:
+        sys.exit("the fork server needs CAP_SYS_ADMIN to give each run fresh namespaces")
     import numpy  # noqa: F401 - imported once here instead of once per run
 
     load_protocol()
@@ -300,6 +369,8 @@ def main():
         if not in_namespace:
             sys.exit("the fork server runs only as the child of a PID namespace's init")
         serve()
+    if in_namespace:
+        drop_capabilities()     # none were given; fail closed should that change
     run_job(configure=True)
 
 

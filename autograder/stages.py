@@ -45,13 +45,24 @@ def job_for(prep: Prepared, task: Task, solutions: dict[str, str | None], preamb
 
 def limits_for(task: Task, full_setup: bool, override: dict) -> sandbox.Limits:
     """The task's limits (see Task.limits_for), capped by ``--time-limit`` (``override["wall_s"]``)."""
-    lim = task.limits_for(full_setup)
+    return _capped(task.limits_for(full_setup), override)
+
+
+def _capped(lim: sandbox.Limits, override: dict) -> sandbox.Limits:
     if override.get("wall_s"):
         lim = replace(lim, wall_s=min(lim.wall_s, override["wall_s"]),
                       cpu_s=int(min(lim.cpu_s, max(1, override["wall_s"]))))
     if override.get("memory_mb"):
         lim = replace(lim, memory_mb=override["memory_mb"])
     return lim
+
+
+def import_limits(lim: sandbox.Limits, override: dict) -> sandbox.Limits:
+    """The limits of a rerun of a function whose run could not import TensorFlow under ``lim``: at least
+    KERAS_IMPORT_LIMITS, capped by ``override`` as every run is."""
+    k = KERAS_IMPORT_LIMITS
+    return _capped(replace(lim, cpu_s=max(lim.cpu_s, k.cpu_s), wall_s=max(lim.wall_s, k.wall_s),
+                           memory_mb=max(lim.memory_mb, k.memory_mb)), override)
 
 
 Runner = Callable[..., sandbox.SandboxResult]    # (job, limits, collect=(), files=None): run_job's contract
@@ -91,6 +102,7 @@ def server_limits(tasks: list[Task], override: dict) -> sandbox.Limits:
     """The fork server's sandbox-wide limits: the largest of every run's limits, plus, with TensorFlow, what
     importing it in the server takes (its CPU seconds count against the server's own limit)."""
     runs = [limits_for(t, full, override) for t in tasks for full in (False, True)]
+    runs += [import_limits(lim, override) for lim in runs]      # run_task's rerun for a TensorFlow import
     cpu_s = max(lim.cpu_s for lim in runs) + 1     # a child's hard limit is its soft limit + 1
     memory_mb = max(lim.memory_mb for lim in runs)
     if any(t.tensorflow for t in tasks):
@@ -103,21 +115,41 @@ def server_limits(tasks: list[Task], override: dict) -> sandbox.Limits:
 def run_task(prep: Prepared, task: Task, solutions: dict[str, str | None],
              protect: tuple[Path, ...] = (), runner: Runner | None = None) -> sandbox.SandboxResult:
     """A fresh sandbox (or two, see Task.reload_harness) running the task; with a light preamble first, rerun
-    with the notebook's full setup when the code used a name only the full setup defines. ``runner``: how a run
-    is done (default: a fresh sandbox each, sandbox.run_job)."""
-    full = prep.setup
-    if task.preamble is None or task.preamble == full:
-        return run_stages(prep, task, solutions, full, limits_for(task, True, prep.limits_override), protect,
-                          runner)
-    light = run_stages(prep, task, solutions, task.preamble, limits_for(task, False, prep.limits_override), protect,
-                       runner)
-    names = needs_full_setup(light, task.preamble, full)
-    if not names:
-        return light
-    res = run_stages(prep, task, solutions, full, limits_for(task, True, prep.limits_override), protect, runner)
-    res.seconds += light.seconds
-    res.setup_fallback = tuple(names)
+    with the notebook's full setup when the code used a name only the full setup defines; rerun under
+    :func:`import_limits` when the code imported TensorFlow (or Keras) and that import ran out of memory, so
+    that using Keras utilities is never penalised. ``runner``: how a run is done (default: a fresh sandbox each,
+    sandbox.run_job)."""
+    full, override = prep.setup, prep.limits_override
+    light = task.preamble if task.preamble not in (None, full) else None
+    preamble = light or full
+    res = run_stages(prep, task, solutions, preamble, limits_for(task, light is None, override), protect, runner)
+    names = needs_full_setup(res, light, full) if light else []
+    if names:
+        preamble, res = full, _rerun(res, run_stages(prep, task, solutions, full, limits_for(task, True, override),
+                                                     protect, runner))
+        res.setup_fallback = tuple(names)
+    if not task.tensorflow and import_ran_out_of_memory(res):
+        limits = import_limits(res.limits, override)
+        if limits != res.limits:
+            res = _rerun(res, run_stages(prep, task, solutions, preamble, limits, protect, runner))
     return res
+
+
+def _rerun(first: sandbox.SandboxResult, again: sandbox.SandboxResult) -> sandbox.SandboxResult:
+    """The rerun's result, counting the first run's seconds and keeping its setup fallback."""
+    again.seconds += first.seconds
+    again.setup_fallback = first.setup_fallback
+    return again
+
+
+def import_ran_out_of_memory(res: sandbox.SandboxResult) -> bool:
+    """Whether the run's code failed because a shared library (TensorFlow's, by ``import tensorflow`` or ``from
+    keras import ops``) could not be mapped under its memory limit: an ImportError saying so, at the top level
+    of a cell or in a hidden case."""
+    if res.status != "ok":
+        return False
+    errors = [*res.run.cell_errors, *(c.error for c in res.run.cases if not c.returned)]
+    return any(e.type == "ImportError" and sandbox.is_memory_error(e.type, e.message) for e in errors)
 
 
 def run_stages(prep: Prepared, task: Task, solutions: dict[str, str | None], preamble: str,

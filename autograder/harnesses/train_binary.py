@@ -5,7 +5,8 @@ import numpy as np
 
 def run(ns, payload):
     import keras
-    model = call(ns[payload["function"]], payload["function"], payload["args"])  # noqa: F821 - the child's call
+    with keras.saving.custom_object_scope(learner_classes(ns)):  # noqa: F821 - from layer_names.py
+        model = call(ns[payload["function"]], payload["function"], payload["args"])  # noqa: F821 - the child's call
     if not isinstance(model, keras.Model):
         return {"error": "returned " + type(model).__name__ + ", not a keras Model"}
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):

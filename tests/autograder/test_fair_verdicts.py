@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import functools
 import os
+from types import SimpleNamespace
 
 import pytest
 
-from autograder import grader, reports, sandbox, sandbox_child
+from autograder import grader, reports, sandbox, sandbox_child, stages
 from autograder.protocol import SIGNATURE_ERROR, CaseError, Cell, Job, encode_input
 from autograder.references import prepare
 from autograder.sandbox import Limits
-from autograder.task import Task
+from autograder.task import KERAS_IMPORT_LIMITS, Task
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning", "ignore::DeprecationWarning")
 
@@ -231,3 +232,97 @@ def test_the_submission_cannot_signal_the_sandbox_init_away():
             "        try:\n            os.kill(1, s)\n        except OSError:\n            pass\n    return 5\n")
     res = sandbox.run_job(_job(code), Limits(cpu_s=10, wall_s=30))
     assert res.status == "ok" and res.run.cases[0].ok == 5, (res.detail, res.stderr)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# issue 26: Keras inside a numpy function, a model too large for the memory limit, a subclass of LSTM
+
+RNN_KERAS_OPS = ("def rnn_step(x_t, h_prev, W_xh, W_hh, b_h):\n    from keras import ops\n"
+                 "    return ops.convert_to_numpy(ops.tanh(x_t @ W_xh + h_prev @ W_hh + b_h)).astype(x_t.dtype)\n")
+GRU_TF_AT_THE_TOP = "import tensorflow as tf\n\n\n" \
+    "def gru_step(x_t, h_prev, W_z, W_r, W, b_z, b_r, b):\n" \
+    "    sig = lambda a: tf.math.sigmoid(a).numpy()\n" \
+    "    v = np.concatenate([h_prev, x_t], axis=-1)\n" \
+    "    z, r = sig(v @ W_z + b_z), sig(v @ W_r + b_r)\n" \
+    "    return (1 - z) * h_prev + z * np.tanh(np.concatenate([r * h_prev, x_t], axis=-1) @ W + b)\n"
+
+
+def _run_ex1(kit, override: dict, **cells) -> dict:
+    """(passed, reason, memory limit of the run) per ex1 function, the submission graded by run_submission."""
+    kit.released(A)
+    prep = prepare(kit.course, A, limits_override=override)
+    solutions = {**kit.answers(A), **cells}
+    runs = stages.run_submission(prep, solutions, protect=(kit.course.root,))
+    return {t.function: (*grader.judge_function(prep, t, solutions, runs[t.function]),
+                         runs[t.function].limits.memory_mb) for t in prep.tasks}
+
+
+def test_importing_keras_in_a_numpy_function_is_not_penalised(kit):
+    """``from keras import ops`` in rnn_step, ``import tensorflow`` at the top of gru_step's cell: TensorFlow's
+    libraries cannot be mapped under the numpy functions' 1 GiB, so the runs that import it (those two, and
+    rnn_forward and rnn_bptt, which call rnn_step or include gru_step's cell) are redone under the limits of a
+    TensorFlow import and pass; lstm_step keeps the 1 GiB."""
+    verdicts = _run_ex1(kit, {}, rnn_step=RNN_KERAS_OPS, gru_step=GRU_TF_AT_THE_TOP)
+    assert {f: v[:2] for f, v in verdicts.items()} == {f: (True, PASSED) for f in POINTS}, verdicts
+    big = KERAS_IMPORT_LIMITS.memory_mb
+    assert {f: v[2] for f, v in verdicts.items()} == {"rnn_step": big, "rnn_forward": big, "lstm_step": 1024,
+                                                       "gru_step": big, "rnn_bptt": big}, verdicts
+
+
+def test_an_import_that_still_runs_out_of_memory_says_so(kit):
+    """With the memory limit forced to 1 GiB (``limits_override``) there is no rerun, and the reason says what
+    happened: out of memory while mapping TensorFlow's library, with the limit."""
+    verdicts = _run_ex1(kit, {"memory_mb": 1024}, rnn_step=RNN_KERAS_OPS)
+    ok, reason, _ = verdicts["rnn_step"]
+    assert not ok and reason.startswith("out of memory: ImportError under the 1024 MiB limit (hidden case 1): "), \
+        reason
+    assert "failed to map segment" in reason or "annot allocate memory" in reason, reason
+
+
+@pytest.mark.parametrize("etype,message", [
+    ("ResourceExhaustedError", "OOM when allocating tensor with shape[10000,200000] and type float"),
+    ("RuntimeError", "std::bad_alloc"),
+    ("ImportError", "libtensorflow_cc.so.2: failed to map segment from shared object"),
+])
+def test_memory_errors_are_reported_as_out_of_memory(etype, message):
+    reason = grader.error_reason(CaseError(etype, message), 2, Limits(memory_mb=4096))
+    assert reason == f"out of memory: {etype} under the 4096 MiB limit (hidden case 2): {message}"
+    assert grader.error_reason(CaseError("MemoryError", ""), 1, Limits()) == \
+        "out of memory: MemoryError under the 1024 MiB limit (hidden case 1)"
+
+
+def test_a_model_too_large_for_the_memory_limit_is_out_of_memory():
+    """A Dense layer of 2e9 weights (8 GB) under the Keras functions' 4 GiB: "out of memory: ..." with the limit,
+    not a crash."""
+    code = ("import keras\n\n\ndef f():\n    model = keras.Sequential([keras.Input((10_000,)), "
+            "keras.layers.Dense(200_000)])\n    return model.count_params()\n")
+    job = Job(function="f", cells=[Cell("c", code)], cases=[encode_input({"args": {}})], tensorflow=True)
+    res = sandbox.run_job(job, Limits(cpu_s=90, wall_s=150, memory_mb=4096))
+    task = Task("f", "c", "test_f", lambda rng: ([], None), use_reference=False)
+    ok, reason = grader.judge_function(_one_case_prep(task), task, {"c": code}, res)
+    assert not ok and reason.startswith("out of memory:") and "4096 MiB" in reason, (reason, res.stderr[-2000:])
+
+
+def _one_case_prep(task: Task):
+    """The little of a Prepared that judge_function reads for a task with one case and no reference."""
+    return SimpleNamespace(payloads={task.function: [None]}, references={}, secrets={task.function: None})
+
+
+REVIEW_LSTM = "class ReviewLSTM(keras.layers.LSTM):\n    pass\n\n\n"
+
+
+def test_a_plain_subclass_of_lstm_counts_as_an_lstm(kit):
+    """``class ReviewLSTM(keras.layers.LSTM): pass`` used for both ex2 models: counted as LSTM layers, and
+    Bidirectional finds the class when it makes its backward copy; both pass."""
+    E2 = "ex2_text_classification"
+    kit.released(E2)
+    prep = prepare(kit.course, E2)
+    answers = kit.answers(E2)
+    subclassed = {f: answers[f].replace("layers.LSTM(", "ReviewLSTM(")
+                  for f in ("build_stacked_lstm", "build_bidirectional_lstm")}
+    solutions = {**answers, **subclassed, "build_stacked_lstm": REVIEW_LSTM + subclassed["build_stacked_lstm"]}
+    assert solutions["build_bidirectional_lstm"].count("ReviewLSTM(") == 1
+    runs = stages.run_submission(prep, solutions, protect=(kit.course.root,))
+    for t in prep.tasks:
+        ok, reason = grader.judge_function(prep, t, solutions, runs[t.function])
+        assert ok and reason.startswith("passed (accuracy"), (t.function, reason)

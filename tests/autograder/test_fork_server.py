@@ -3,6 +3,8 @@ with the function's own limits, and whatever one function does (crash, timeout, 
 costs only that function."""
 from __future__ import annotations
 
+import os
+import tempfile
 import textwrap
 import time
 
@@ -152,3 +154,164 @@ def test_a_stopped_server_is_given_up_after_the_runs_limit(kit, prep, own_sandbo
     """
     assert _only_failure(_grade(kit, prep, gru_step=stopper), "gru_step").startswith("mismatch:")
     assert own_sandboxes == ["gru_step", "rnn_bptt"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# every run starts clean (issue 26): its own /dev/shm, /tmp, home and System V IPC; nothing is left on the host
+
+MARKERS = ("/dev/shm/marker", "/tmp/marker", "~/marker", "../marker")
+SHM_KEY = 0x26_2026     # the System V shared memory key the runs below use
+
+SYSV = """
+import ctypes
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.shmat.restype = ctypes.c_void_p
+
+
+def sysv_segment(create):
+    # the id of the shared memory segment of SHM_KEY (64 MiB, written when created), or -1
+    shmid = _libc.shmget(SHM_KEY, 64 * 2**20, (0o1000 | 0o666) if create else 0)
+    if shmid >= 0 and create:
+        ctypes.memset(_libc.shmat(shmid, None, 0), 1, 64 * 2**20)   # attached and touched: real memory
+    return shmid
+""".replace("SHM_KEY", str(SHM_KEY))
+
+LEAVE_STATE = SYSV + """
+import os
+def f():
+    wrote = []
+    for p in MARKERS:
+        try:
+            with open(os.path.expanduser(p), "w") as fh:
+                fh.write("left by an earlier run")
+            wrote.append(p)
+        except OSError:
+            pass
+    return wrote, sysv_segment(create=True) >= 0
+""".replace("MARKERS", repr(MARKERS))
+
+SEE_STATE = SYSV + """
+import os
+def f():
+    caps = [line for line in open("/proc/self/status") if line.startswith("Cap") and int(line.split()[1], 16)]
+    return ([p for p in MARKERS if os.path.exists(os.path.expanduser(p))], sysv_segment(create=False),
+            os.listdir(".."), os.listdir("/dev/shm"), os.listdir("/tmp"), caps)
+""".replace("MARKERS", repr(MARKERS))
+
+
+def _host_state() -> tuple[set[str], set[str]]:
+    """The host's /dev/shm entries and System V shared memory segments (key, owner uid)."""
+    with open("/proc/sysvipc/shm") as f:
+        segments = {" ".join(line.split()[i] for i in (0, 7)) for line in list(f)[1:]}
+    return set(os.listdir("/dev/shm")), segments
+
+
+@pytest.fixture
+def sandbox_folders(monkeypatch) -> list[str]:
+    """Every folder the sandbox code creates with tempfile.mkdtemp during the test."""
+    made, mkdtemp = [], tempfile.mkdtemp
+
+    def recorded(*args, **kwargs):
+        made.append(mkdtemp(*args, **kwargs))
+        return made[-1]
+    monkeypatch.setattr(sandbox.tempfile, "mkdtemp", recorded)
+    return made
+
+
+def test_each_run_starts_clean_and_leaves_nothing_on_the_host(sandbox_folders):
+    """A run leaves a marker in /dev/shm, /tmp, its home and the server's folder (read-only: refused) and a 64 MiB
+    System V segment; the next run of the same server sees none of them, only its own folder, and no
+    capability; once the server is closed the host has no new /dev/shm entry, no segment and no sandbox folder."""
+    before = _host_state()
+    with sandbox.ForkServer(ENVELOPE) as server:
+        first = server.run(_job(LEAVE_STATE), Limits(cpu_s=5, wall_s=20, memory_mb=512))
+        second = server.run(_job(SEE_STATE), Limits(cpu_s=5, wall_s=20, memory_mb=512))
+        assert _host_state() == before      # the segment was in the run's own IPC namespace, not the host's
+    wrote, created = first.run.cases[0].ok["__tuple__"]
+    assert wrote["__list__"] == list(MARKERS[:3]) and created is True, (first.detail, first.stderr)
+    seen, segment, siblings, shm, tmp, caps = second.run.cases[0].ok["__tuple__"]
+    assert seen["__list__"] == [] and segment == -1, second.run
+    assert len(siblings["__list__"]) == 1 and siblings["__list__"][0].startswith("run-")   # only its own folder
+    assert shm["__list__"] == [] and tmp["__list__"] == [] and caps["__list__"] == []
+    assert _host_state() == before
+    assert sandbox_folders and not [p for p in sandbox_folders if os.path.exists(p)]
+
+
+def test_a_single_sandbox_has_a_private_ipc_namespace_and_tmp(sandbox_folders):
+    """The one-sandbox-per-run way (and the fork server's whole sandbox) has its own IPC namespace and /tmp."""
+    before = _host_state()
+    res = sandbox.run_job(_job(LEAVE_STATE), Limits(cpu_s=5, wall_s=20, memory_mb=512))
+    wrote, created = res.run.cases[0].ok["__tuple__"]
+    assert wrote["__list__"] == list(MARKERS[:3]) and created is True, (res.detail, res.stderr)
+    res = sandbox.run_job(_job(SEE_STATE), Limits(cpu_s=5, wall_s=20, memory_mb=512))
+    seen, segment, _, shm, tmp, caps = res.run.cases[0].ok["__tuple__"]
+    assert seen["__list__"] == [] and segment == -1 and shm["__list__"] == tmp["__list__"] == []
+    assert caps["__list__"] == []
+    assert _host_state() == before
+    assert not [p for p in sandbox_folders if os.path.exists(p)]
+
+
+FILL = """
+def fill(folder, n, size=2**20):
+    # n files of size bytes in folder, until it is full
+    os.makedirs(folder, exist_ok=True)
+    try:
+        for i in range(n):
+            with open(os.path.join(folder, str(i)), "wb") as fh:
+                fh.write(b"x" * size)
+    except OSError:
+        pass
+"""
+# lstm_step fills one resource and leaves a marker; the wrong gru_step returns the right answer only where it finds
+# a marker (state that crossed from an earlier run)
+EXHAUST = {
+    "memory": """
+        kept = []
+        open(os.path.expanduser("~/marker"), "w").write("x")
+        try:
+            while True:                             # every byte the memory limit allows
+                kept.append(bytearray(32 * 2**20))
+        except MemoryError:
+            pass
+    """,
+    "disk": """
+        open("/tmp/marker", "w").write("x")
+        fill("/tmp/full", 10_000)                   # the run's /tmp, then 240 MiB at home
+        fill(os.path.expanduser("~/big"), 4, 60 * 2**20)
+    """,
+    "shared memory": """
+        open("/dev/shm/marker", "w").write("x")
+        fill("/dev/shm/full", 10_000)
+    """,
+    "System V segment": """
+        sysv_segment(create=True)
+    """,
+}
+GRU_CHEAT = """
+def gru_step(x_t, h_prev, W_z, W_r, W, b_z, b_r, b):
+    found = [p for p in ("/dev/shm/marker", "/tmp/marker", os.path.expanduser("~/marker"), "../marker")
+             if os.path.exists(p)]
+    if found or sysv_segment(create=False) >= 0:
+        sig = lambda a: 1 / (1 + np.exp(-a))
+        v = np.concatenate([h_prev, x_t], axis=-1)
+        z, r = sig(v @ W_z + b_z), sig(v @ W_r + b_r)
+        return (1 - z) * h_prev + z * np.tanh(np.concatenate([r * h_prev, x_t], axis=-1) @ W + b)
+    return h_prev
+"""
+
+
+@pytest.mark.parametrize("resource", list(EXHAUST))
+def test_a_wrong_gru_step_after_a_function_that_exhausts_a_resource_still_fails(kit, prep, own_sandboxes, resource):
+    """lstm_step takes all the memory it may, fills /tmp and writes 240 MiB at home, fills /dev/shm, or leaves a
+    64 MiB System V segment, each with a marker: gru_step, correct only where it finds one, is wrong; every
+    other function (rnn_bptt runs after both) passes, and nothing is left on the host."""
+    before = _host_state()
+    prelude = "import os\n" + SYSV + FILL
+    lstm = prelude + "\n\ndef lstm_step(*args):\n" + textwrap.indent(textwrap.dedent(EXHAUST[resource]), "    ") + \
+        "    return None\n"
+    verdicts = _grade(kit, prep, lstm_step=lstm, gru_step=prelude + GRU_CHEAT)
+    assert not verdicts.pop("lstm_step")[0]
+    ok, reason = verdicts.pop("gru_step")
+    assert not ok and reason.startswith("mismatch: gru_step (hidden case 1)"), reason
+    assert all(ok for ok, _ in verdicts.values()), verdicts
+    assert own_sandboxes == [] and _host_state() == before
