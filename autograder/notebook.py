@@ -46,8 +46,9 @@ def load_json_notebook(path: Path) -> dict:
     try:
         nb = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidNotebook(f"the notebook file is not valid JSON ({exc.msg} at line {exc.lineno}, "
-                              f"column {exc.colno})") from None
+        # json's messages may end in "at" ("Unterminated string starting at"): one "at" before the position
+        raise InvalidNotebook(f"the notebook file is not valid JSON ({exc.msg.removesuffix(' at')} at line "
+                              f"{exc.lineno}, column {exc.colno})") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise InvalidNotebook("the file is JSON but not a notebook (no list of cells)")
     if nb.get("nbformat") != 4:
