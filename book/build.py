@@ -44,7 +44,8 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     status = build(args.out.resolve())
     if status == 0:
-        print(f"book built in {time.perf_counter() - start:.1f} s: open {args.out / 'index.html'}")
+        print(f"book built in {time.perf_counter() - start:.1f} s: {args.out / 'index.html'}; serve it for search to "
+              f"work (from file:// the browser blocks it): .venv/bin/python -m http.server -d {args.out} 8000")
     return status
 
 
