@@ -45,6 +45,13 @@ def expected_mismatches(assignment: str, verdicts: list[SubmissionVerdict]) -> l
     return out
 
 
+def formgrader_command(course_root: Path) -> str:
+    """The command that opens a course folder in formgrader, from the repository's folder."""
+    root = Path(course_root).resolve()
+    shown = root.relative_to(REPO_ROOT) if root.is_relative_to(REPO_ROOT) else root
+    return f"make formgrader COURSE={shown}"
+
+
 def run_demo(jobs: int = 2, workdir: Path | None = None, assignments: list[str] | None = None) -> int:
     started = time.perf_counter()
     workdir = workdir or (REPO_ROOT / "build" / "grade-demo")
@@ -73,6 +80,7 @@ def run_demo(jobs: int = 2, workdir: Path | None = None, assignments: list[str] 
     csv_path = course.export_csv(course.root / "grades.csv")
     print(f"\ngradebook exported to {csv_path}")
     print(f"demo finished in {time.perf_counter() - started:.1f} s")
+    print(f"to grade the written answers by hand, open this course in formgrader: {formgrader_command(course.root)}")
     if mismatches:
         print(f"{len(mismatches)} example submission(s) did not get their expected scores")
         return 1

@@ -15,6 +15,7 @@ from autograder import sandbox
 from autograder.course_environment import missing_modules, outside_message
 from autograder.harnesses import source
 from autograder.notebook import InvalidNotebook, load_json_notebook
+from autograder.paths import LEARNER_DIR
 from autograder.protocol import Job, ProtocolError, decode_checked, encode_input
 
 HARNESS = source("visible_checks")
@@ -35,10 +36,39 @@ def _cells(nb: dict) -> list[dict]:
     return out
 
 
+def _graded_ids(nb: dict) -> set[str]:
+    return {gid for cell in nb["cells"] if (gid := nbcells.grade_id(cell)) and nbcells.role(cell) in
+            ("solution", "test")}
+
+
+def exercise_of(nb: dict, released: Path = LEARNER_DIR) -> str | None:
+    """The released exercise whose solution and test cells the notebook shares most (None: none in common)."""
+    shared = {}
+    for path in released.glob("ex*.ipynb"):
+        if not path.name.endswith(".solution.ipynb"):
+            try:
+                shared[path.stem] = len(_graded_ids(nb) & _graded_ids(load_json_notebook(path)))
+            except InvalidNotebook:
+                continue
+    best = max(shared, key=shared.get, default=None)
+    return best if best is not None and shared[best] > 0 else None
+
+
+def named_exercise(path: Path, released: Path = LEARNER_DIR) -> str | None:
+    """The exercise a file's name claims (`ex1_rnn_cells.ipynb`, `ex1_rnn_cells-Copy1.ipynb`), if any."""
+    names = [p.stem for p in released.glob("ex*.ipynb") if not p.name.endswith(".solution.ipynb")]
+    return max((n for n in names if Path(path).name.startswith(n)), key=len, default=None)
+
+
 def check_notebook(path: Path, timeout: float = 600, stream=None) -> int:
     """Print a per-function report; return 0 when every visible check passes, 1 otherwise, 2 when the notebook
     cannot be checked (unreadable, not an exercise, or this Python lacks the modules its setup cell imports)."""
     stream = stream or sys.stdout
+    if not Path(path).is_file():
+        what = "is a folder, not a notebook file" if Path(path).is_dir() else "does not exist"
+        print(f"{path}: {what}; give the path of your saved notebook, e.g. "
+              f"notebooks/09_exercises/ex1_rnn_cells.ipynb", file=stream)
+        return 2
     try:
         nb = load_json_notebook(path)
     except InvalidNotebook as exc:
@@ -48,6 +78,11 @@ def check_notebook(path: Path, timeout: float = 600, stream=None) -> int:
     if not any(c["kind"] == "test" for c in cells):
         print(f"{path}: no visible check cells found (is this an exercise notebook with its nbgrader metadata?)",
               file=stream)
+        return 2
+    named, holds = named_exercise(path), exercise_of(nb)
+    if named and holds and named != holds:
+        print(f"{path}: not checked: its name says {named}, but it holds exercise {holds} (its cells); the grader "
+              f"gives it 0 points as {named}. Save {holds} as {holds}.ipynb, or check the right file.", file=stream)
         return 2
     missing = missing_modules([c["source"] for c in cells if c["kind"] == "setup"])
     if missing:

@@ -52,8 +52,9 @@ def parse_notebook(raw: bytes) -> dict:
     try:
         nb = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidNotebook(f"the notebook file is not valid JSON ({exc.msg} at line {exc.lineno}, "
-                              f"column {exc.colno})") from None
+        # json's messages may end in "at" ("Unterminated string starting at"): one "at" before the position
+        raise InvalidNotebook(f"the notebook file is not valid JSON ({exc.msg.removesuffix(' at')} at line "
+                              f"{exc.lineno}, column {exc.colno})") from None
     except RecursionError:
         raise InvalidNotebook("the notebook file is not a notebook (its JSON is nested too deeply)") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):

@@ -77,7 +77,8 @@ def write_solution(assignment: str, course_root: Path = DEFAULT_COURSE, to: Path
         raise SolutionUnavailable(f"{target} is your own exercise notebook; choose another path with --to")
     if target.exists() and not force:
         raise SolutionUnavailable(f"{target} exists already (you may have written in it); "
-                                  f"rerun with --force to replace it, or choose another path with --to")
+                                  f"rerun with --force to replace it (`make solution EX={assignment} FORCE=1`), "
+                                  f"or choose another path with --to")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(worked_notebook(source, assignment), indent=1, ensure_ascii=False) + "\n",
                       encoding="utf-8")

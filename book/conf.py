@@ -36,7 +36,7 @@ html_title = project
 html_sourcelink_suffix = ""          # the download button serves the .ipynb itself
 html_copy_source = True
 html_static_path = ["static"]
-html_css_files = ["cjk.css"]
+html_css_files = ["cjk.css", "code.css"]
 html_theme_options = {
     "use_download_button": True,
     "use_fullscreen_button": False,

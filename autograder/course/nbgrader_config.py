@@ -18,3 +18,15 @@ c.OverwriteCells.add_missing_cells = True
 
 # Used only by plain `nbgrader autograde` (the sandboxed grader does not execute notebooks).
 c.Execute.timeout = 120
+
+# Formgrader's manual-grading page loads MathJax from the course's own files (jupyter-server-mathjax, served by the
+# instructor's JupyterLab), not from a CDN, so it works offline: our formgrade/mathjax.html.j2 comes before
+# nbconvert's. nbgrader's own templates (formgrade, feedback) stay second in the list; feedback is unchanged.
+import os as _os                       # noqa: E402
+import autograder as _autograder       # noqa: E402
+import nbgrader as _nbgrader           # noqa: E402
+
+c.HTMLExporter.extra_template_basedirs = [
+    _os.path.join(_os.path.dirname(_autograder.__file__), "formgrader_templates"),
+    _os.path.join(_os.path.dirname(_nbgrader.__file__), "server_extensions", "formgrader", "templates"),
+]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from autograder import gradebook_repair
-from autograder.demo import make_course_copy
+from autograder.demo import formgrader_command, make_course_copy
 from autograder.gradebook_repair import GradebookError
 from autograder.nbgrader_course import Course
 from lab_server import make_target
@@ -65,7 +65,15 @@ def test_formgrader_api_answers_on_a_fresh_course_folder(tmp_path):
         assert {a["name"] for a in assignments} == set(course.assignments())
         assert lab.get("/formgrader")[0] == 200
         assert lab.get_json("/formgrader/api/students") == []
+    log = (tmp_path / "formgrader.log").read_text()
+    assert "has no submissions yet" in log and "make formgrader COURSE=build/grade-demo/course" in log
     assert _rows(course.db_url, "SELECT version_num FROM alembic_version") == [(gradebook_repair.head_revision(),)]
+
+
+def test_the_demo_names_the_formgrader_command_of_its_course():
+    from autograder.paths import REPO_ROOT
+    assert formgrader_command(REPO_ROOT / "build" / "grade-demo" / "course") == \
+        "make formgrader COURSE=build/grade-demo/course"
 
 
 def test_a_half_created_gradebook_is_completed_and_keeps_its_rows(tmp_path):

@@ -39,6 +39,8 @@ UNFOLDED_DETAILS_JS = """() => [...document.querySelectorAll('main details')].fi
   if (d.open) return true;
   return [...d.children].some(c => c.tagName !== 'SUMMARY' && c.checkVisibility());
 }).map(d => (d.querySelector('summary') || d).textContent.trim().slice(0, 60))"""
+SIDEWAYS_CODE_JS = """() => [...document.querySelectorAll('main div.cell_input pre')]
+  .filter(pre => pre.scrollWidth > pre.clientWidth + 1).map(pre => pre.textContent.trim().slice(0, 60))"""
 MARK_CJK_JS = """() => {
   const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
   const marked = [];
@@ -133,6 +135,7 @@ def _visit(context, url, site_url, cjk_families) -> PageReport:
     prose = page.evaluate(VISIBLE_PROSE_JS)
     report.problems += [f"math left raw: {m[:60]!r}" for m in RAW_MATH.findall(prose)]
     report.problems += [f"<details> shown unfolded: {s!r}" for s in page.evaluate(UNFOLDED_DETAILS_JS)]
+    report.problems += [f"code cell scrolls sideways: {s!r}" for s in page.evaluate(SIDEWAYS_CODE_JS)]
     report.cjk_checked, missing_glyphs = _missing_cjk_glyphs(page, cjk_families)
     report.problems += missing_glyphs
     report.links = set(page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)"))
@@ -270,7 +273,8 @@ BROKEN_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8">
 <main><p>raw math $W_{hh}$ here</p><img src="missing.png" alt="gone">
 <a href="absent.html">absent</a> <a href="present.html#nowhere">no anchor</a>
 <details open><summary>Answer</summary><p>shown</p></details>
-<p>床前明月光</p><script>console.error("boom")</script></main></body></html>"""
+<p>床前明月光</p><div class="cell_input"><pre style="width: 10em; overflow-x: auto; white-space: pre">x = 'a very long line of code that does not fit'</pre></div>
+<script>console.error("boom")</script></main></body></html>"""
 
 
 def test_the_checks_catch_each_fault(browser, tmp_path):
@@ -285,6 +289,7 @@ def test_the_checks_catch_each_fault(browser, tmp_path):
         text = "\n".join(broken.problems)
         for expected in ("console error: boom", "image did not load", "HTTP 404", "math left raw: '$W_{hh}$'",
                          "<details> shown unfolded", "Chinese text drawn without a CJK font",
+                         "code cell scrolls sideways: \"x = 'a very long",
                          "request outside the site: https://cdn.example.invalid/x.css"):
             assert expected in text, f"{expected!r} not reported; got:\n{text}"
         assert _broken_links([broken, present], base) == [
