@@ -40,6 +40,19 @@ def _assignments(course, names):
     return names
 
 
+def _require_step(course, assignment: str, step: str) -> None:
+    """Stop with one line naming the command to run first when ``step`` needs a step not yet done on this course."""
+    released = (course.root / "release" / assignment).is_dir()
+    graded = any((course.root / "autograded").glob(f"*/{assignment}"))
+    first = None
+    if step in ("grade", "feedback") and not released:
+        first = f"python -m autograder release {assignment}"
+    elif step == "feedback" and not graded:
+        first = f"python -m autograder grade {assignment}"
+    if first:
+        raise SystemExit(f"{step} {assignment}: not possible yet in {course.root}: run `{first}` first")
+
+
 def cmd_release(args) -> int:
     from autograder.paths import LEARNER_DIR
 
@@ -71,6 +84,8 @@ def cmd_grade(args) -> int:
     course = _course(args)
     assignments = _assignments(course, args.assignments)
     _student_ids(args.student or [])
+    for a in assignments:
+        _require_step(course, a, "grade")
     override = {}
     if args.time_limit:
         override["wall_s"] = args.time_limit
@@ -123,6 +138,9 @@ def _student_ids(ids: list[str]) -> list[str]:
 def cmd_export(args) -> int:
     course = _course(args)
     to = Path(args.to)
+    if not any((course.root / "release" / a).is_dir() for a in course.assignments()):
+        raise SystemExit(f"export: no assignment released in {course.root} yet, so no grades to export; run "
+                         "`python -m autograder release` and `grade` first")
     course.export_csv(to)
     print(f"grades exported to {to}")
     return 0
@@ -133,6 +151,7 @@ def cmd_feedback(args) -> int:
     _student_ids([args.student] if args.student is not None else [])
     rc = 0
     for a in _assignments(course, args.assignments):
+        _require_step(course, a, "feedback")
         result = course.feedback(a, args.student)
         ok = result.get("success")
         print(f"feedback for {a}: {'written to ' + str(course.root / 'feedback') if ok else 'FAILED'}")
