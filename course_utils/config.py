@@ -138,8 +138,7 @@ class Config:
 
 
 def display_path(path: Path) -> str:
-    """A data folder as a reader should see it: relative to the project or home, else the folder itself (with
-    ``($COURSE_DATA_DIR)`` when it is that folder)."""
+    """A data folder as a reader should see it: relative to the project or home, else ``$COURSE_DATA_DIR``."""
     path = Path(path)
     for base, label in ((PROJECT_ROOT, ""), (Path.home(), "~/")):
         try:
@@ -147,7 +146,7 @@ def display_path(path: Path) -> str:
         except ValueError:
             pass
     if os.environ.get("COURSE_DATA_DIR") and path == Path(os.environ["COURSE_DATA_DIR"]).expanduser():
-        return f"{path} ($COURSE_DATA_DIR)"
+        return f"$COURSE_DATA_DIR (a folder named {path.name!r})"
     return str(path)
 
 

@@ -51,12 +51,6 @@ def test_search_dirs_follow_the_data_contract(monkeypatch, tmp_path):
     assert config.data_search_dirs()[0] == config.CACHE_DIR
 
 
-def test_the_data_folder_is_shown_as_a_folder(monkeypatch, tmp_path):
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
-    assert config.display_path(tmp_path / "data") == f"{tmp_path / 'data'} ($COURSE_DATA_DIR)"
-    assert config.display_path(config.CACHE_DIR) == "data/cache"
-
-
 def test_setup_fixes_every_seed(monkeypatch, capsys):
     import tensorflow as tf
 
