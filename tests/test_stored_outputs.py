@@ -23,6 +23,13 @@ def test_nbval_markers_are_cell_tags_not_comments(notebook):
 
 
 @pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda p: p.name)
+def test_no_cell_asks_nbval_for_two_things(notebook):
+    tags = [{t for t in c["metadata"].get("tags", []) if t.startswith("nbval-")} for c in _code_cells(notebook)]
+    torn = [i for i, t in enumerate(tags) if len(t) > 1]
+    assert not torn, f"code cells {torn} carry more than one nbval tag (nbval uses the last): keep the one meant"
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda p: p.name)
 def test_no_machine_paths_or_stray_reprs_in_outputs(notebook):
     problems = []
     for i, cell in enumerate(_code_cells(notebook)):

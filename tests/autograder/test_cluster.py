@@ -187,6 +187,7 @@ def _tree(folder) -> dict[str, int]:
 @pytest.mark.parametrize("where", ["flag", "config"])
 def test_unreachable_scheduler_stops_before_writing(tmp_path, kit, monkeypatch, capsys, where):
     course = make_course_copy(tmp_path / "course")
+    course.release(A)
     type(kit)(course).submit("alice", A, kit.honest(A))
     address = f"tcp://127.0.0.1:{_closed_port()}"
     args = ["--course", str(course.root), "grade", A]
@@ -201,7 +202,7 @@ def test_unreachable_scheduler_stops_before_writing(tmp_path, kit, monkeypatch, 
     err = capsys.readouterr().err
     assert f"cannot reach the Dask scheduler at {address}" in err and "Nothing was graded or written" in err
     assert _tree(course.root) == before
-    assert not course.reference_file(A).exists() and not (course.root / "gradebook.db").exists()
+    assert not course.reference_file(A).exists() and not (course.root / "autograded").exists()
 
 
 # ---------------------------------------------------------------------------------------------------------
