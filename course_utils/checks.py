@@ -64,7 +64,7 @@ class ClaimError(AssertionError):
 
 def _fmt(value) -> str:
     if isinstance(value, Verdict):
-        return f"{value.text} (p = {value.p_value:.3g})"
+        return f"{value.text} ({value.p_text})"
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.4g}"
     return str(value)

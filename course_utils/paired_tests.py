@@ -79,6 +79,9 @@ def paired_bootstrap(errors_a, errors_b, *, n_resamples: int = 2_000, seed: int 
                            float(min(1.0, 2 * other_side)))
 
 
+BOOTSTRAP_RESAMPLES = 2_000   # resamples of compare(kind="mae"): its p-values resolve steps of 2 / 2,000
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The verdict of a paired test between two models on the same examples (see :func:`compare`)."""
@@ -95,6 +98,8 @@ class Verdict:
     p_value: float
     test: str          # the test's name, e.g. "McNemar exact"
     alpha: float = 0.05
+    p_floor: float = 0.0   # the smallest p the test can resolve: a p of 0 is printed as "p < p_floor"
+    disagree: int | None = None  # accuracy: examples where exactly one of the two models is right
 
     @property
     def winner(self) -> str | None:
@@ -112,11 +117,22 @@ class Verdict:
         loser = self.name_b if self.winner == self.name_a else self.name_a
         return f"{self.winner} is better than {loser}"
 
+    @property
+    def p_text(self) -> str:
+        """``p = 0.0214``; ``p < 0.001`` where the test cannot resolve a smaller p (it underflowed, or no resample
+        fell on the other side of zero)."""
+        if self.p_value <= 0.0:
+            return f"p < {self.p_floor:.2g}"
+        return f"p = {self.p_value:.3g}"
+
     def __str__(self) -> str:
+        if self.disagree == 0:
+            spread = "right on exactly the same examples, so no interval"
+        else:
+            spread = f"95 % interval {self.low:+.4f} to {self.high:+.4f}"
         return (f"VERDICT on {self.split} ({self.kind}, {self.n:,d} paired examples): {self.name_a} vs {self.name_b}: "
                 f"{self.text}  [{self.name_a} {self.score_a:.4f}, {self.name_b} {self.score_b:.4f}, "
-                f"difference {self.score_a - self.score_b:+.4f}, 95 % interval {self.low:+.4f} to {self.high:+.4f}, "
-                f"{self.test} p = {self.p_value:.3g}]")
+                f"difference {self.score_a - self.score_b:+.4f}, {spread}, {self.test} {self.p_text}]")
 
 
 def _per_example(name: str, values, n: int | None = None) -> np.ndarray:
@@ -152,11 +168,12 @@ def compare(name_a: str, pred_a, name_b: str, pred_b, y=None, *, kind: str = "ac
         diff = (test.only_a - test.only_b) / n
         se = math.sqrt(max(test.only_a + test.only_b - (test.only_a - test.only_b) ** 2 / n, 0.0)) / n
         return Verdict(name_a, name_b, kind, split, n, float(right_a.mean()), float(right_b.mean()),
-                       diff - 1.96 * se, diff + 1.96 * se, test.p_value, "McNemar exact", alpha)
+                       diff - 1.96 * se, diff + 1.96 * se, test.p_value, "McNemar exact", alpha,
+                       p_floor=1e-300, disagree=test.only_a + test.only_b)
     err_a = np.abs(a - y) if y is not None else np.abs(a)
     err_b = np.abs(b - y) if y is not None else np.abs(b)
     err_a, err_b = err_a.mean(axis=axes), err_b.mean(axis=axes)
-    boot = paired_bootstrap(err_a, err_b, block=block, seed=seed)
+    boot = paired_bootstrap(err_a, err_b, block=block, seed=seed, n_resamples=BOOTSTRAP_RESAMPLES)
     name = f"paired bootstrap{f' (blocks of {block})' if block > 1 else ''}"
     return Verdict(name_a, name_b, kind, split, len(err_a), float(err_a.mean()), float(err_b.mean()),
-                   boot.low, boot.high, boot.p_value, name, alpha)
+                   boot.low, boot.high, boot.p_value, name, alpha, p_floor=2 / BOOTSTRAP_RESAMPLES)

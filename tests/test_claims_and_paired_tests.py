@@ -87,6 +87,20 @@ def test_compare_mae_prefers_the_lower_error_with_a_block_bootstrap():
         compare("A", close, "B", far, y, kind="rmse")
 
 
+def test_a_verdict_never_prints_a_p_of_zero_or_an_interval_of_no_width():
+    far_a, far_b = _pair(3_000, 0)                  # McNemar's tail underflows to 0.0 in double precision
+    assert mcnemar(far_a, far_b).p_value == 0.0
+    assert "McNemar exact p < 1e-300]" in str(compare("A", far_a, "B", far_b))
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=300)
+    boot = compare("close", y + 0.01, "far", y + 1.0, y, kind="mae")   # no resample on the other side of zero
+    assert boot.p_value == 0.0 and boot.p_text == "p < 0.001" and "p = 0]" not in str(boot)
+    same = np.array([True, False, True])
+    text = str(compare("A", same, "B", same))
+    assert "no difference shown" in text and "right on exactly the same examples, so no interval" in text
+    assert "interval +0.0000 to +0.0000" not in text and "McNemar exact p = 1]" in text
+
+
 def test_a_claim_that_ranks_models_needs_a_verdict_that_agrees_with_its_words():
     (a, b), (c, d) = _pair(30, 5), _pair(6, 5)
     better, tie = compare("A", a, "B", b), compare("A", c, "B", d)
