@@ -51,6 +51,7 @@ class PairedBootstrap:
     low: float         # 2.5 % quantile of the bootstrap differences
     high: float        # 97.5 % quantile
     p_value: float     # two-sided: how often the resampled difference falls on the other side of zero, doubled
+    n_resamples: int   # so the smallest p it can resolve is 2 / n_resamples
 
     def __str__(self) -> str:
         return (f"paired bootstrap: difference {self.difference:+.4g}, 95 % interval [{self.low:+.4g}, "
@@ -76,10 +77,7 @@ def paired_bootstrap(errors_a, errors_b, *, n_resamples: int = 2_000, seed: int 
     observed = float(d.mean())
     other_side = np.mean(means <= 0) if observed > 0 else np.mean(means >= 0)
     return PairedBootstrap(observed, float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975)),
-                           float(min(1.0, 2 * other_side)))
-
-
-BOOTSTRAP_RESAMPLES = 2_000   # resamples of compare(kind="mae"): its p-values resolve steps of 2 / 2,000
+                           float(min(1.0, 2 * other_side)), n_resamples)
 
 
 @dataclass(frozen=True)
@@ -173,7 +171,7 @@ def compare(name_a: str, pred_a, name_b: str, pred_b, y=None, *, kind: str = "ac
     err_a = np.abs(a - y) if y is not None else np.abs(a)
     err_b = np.abs(b - y) if y is not None else np.abs(b)
     err_a, err_b = err_a.mean(axis=axes), err_b.mean(axis=axes)
-    boot = paired_bootstrap(err_a, err_b, block=block, seed=seed, n_resamples=BOOTSTRAP_RESAMPLES)
+    boot = paired_bootstrap(err_a, err_b, block=block, seed=seed)
     name = f"paired bootstrap{f' (blocks of {block})' if block > 1 else ''}"
     return Verdict(name_a, name_b, kind, split, len(err_a), float(err_a.mean()), float(err_b.mean()),
-                   boot.low, boot.high, boot.p_value, name, alpha, p_floor=2 / BOOTSTRAP_RESAMPLES)
+                   boot.low, boot.high, boot.p_value, name, alpha, p_floor=2 / boot.n_resamples)
