@@ -97,7 +97,7 @@ def parse_results(text, functions: list[str]) -> dict[str, SandboxResult]:
     :func:`max_answer_chars` is not parsed."""
     limit = max_answer_chars(functions)
     if isinstance(text, str) and len(text) > limit:
-        why = f"result too large: the grading worker's answer has {len(text)} characters, limit {limit}"
+        why = f"result too large: the grading worker's answer has more than the limit of {limit} characters"
         return {f: _failed(why) for f in functions}
     try:
         obj = json.loads(text) if isinstance(text, str) else None

@@ -192,8 +192,8 @@ def _read(tmp_path, data: bytes | None = None, size: int | None = None):
 
 def test_result_files_that_are_too_large_unreadable_or_absent(tmp_path):
     limit = sandbox.MAX_RESULT_BYTES
-    assert _read(tmp_path, size=limit + 1)[:2] == ("bad_result", f"crashed: result too large: {limit + 1} bytes, "
-                                                                  f"limit {limit}")
+    assert _read(tmp_path, size=limit + 1)[:2] == ("bad_result", "crashed: result too large: more than the "
+                                                                  f"limit of {limit} bytes")
     status, detail, run = _read(tmp_path, data=b"\xff\xfe not utf-8")
     assert status == "bad_result" and "unreadable result" in detail and run is None
     status, detail, run = _read(tmp_path, data=json.dumps({**GOOD, "missing": 1}).encode())
