@@ -279,11 +279,14 @@ def plot_alignment(items: Sequence[tuple[str, str, np.ndarray]], *, cmap: str = 
 
 # ---------------------------------------------------------------------------------------------- gradient norms
 
-def plot_gradient_norms(norms: Mapping[str, np.ndarray], title: str = "", log: bool = True) -> Figure:
+def plot_gradient_norms(norms: Mapping[str, np.ndarray], title: str = "", log: bool = True,
+                        ylabel: str = r"$\|\partial L / \partial \mathbf{h}_k\|$") -> Figure:
     """How much the loss at the last step depends on each hidden state: ``||dL/dh_k||`` against time step k.
 
     ``norms[label][k - 1]`` is the norm for time step ``k`` (k = 1..T), one line per label (e.g. per cell
     type or per weight scale). ``log=True`` uses a log y axis, where vanishing gradients appear as straight lines.
+    ``ylabel`` names what was measured when it is not the plain ``||dL/dh_k||`` (a normalised norm, or the
+    gradient with respect to a state that includes an LSTM's cell).
     """
     fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
     for label, values in norms.items():
@@ -292,7 +295,7 @@ def plot_gradient_norms(norms: Mapping[str, np.ndarray], title: str = "", log: b
     if log:
         ax.set_yscale("log", nonpositive="mask")
     ax.set_xlabel("time step $k$")
-    ax.set_ylabel(r"$\|\partial L / \partial \mathbf{h}_k\|$")
+    ax.set_ylabel(ylabel)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both" if log else "major")

@@ -195,6 +195,7 @@ def test_gradient_norms_one_line_per_label():
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), k)                # time steps 1..T
     assert ax.get_yscale() == "log" and "partial L" in ax.get_ylabel() and ax.get_title() == "vanishing"
     assert plots.plot_gradient_norms(norms, log=False).axes[0].get_yscale() == "linear"
+    assert plots.plot_gradient_norms(norms, ylabel="relative norm").axes[0].get_ylabel() == "relative norm"
     assert missing_glyph_warnings(fig) == []
 
 
