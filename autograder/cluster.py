@@ -60,7 +60,7 @@ def portable(prep: Prepared) -> dict:
     for task in prep.tasks:
         t = {f.name: getattr(task, f.name) for f in fields(Task) if f.name not in _WORKER_SIDE}
         t.update(limits=asdict(task.limits), setup_limits=task.setup_limits and asdict(task.setup_limits),
-                 carry=list(task.carry))
+                 carry=list(task.carry), rebuild_only=list(task.rebuild_only))
         tasks.append(t)
     return {"tasks": tasks, "setup": prep.setup, "payloads": prep.payloads,
             "solution_cells": list(prep.info.solution_cells), "seed": int(prep.module.SEED),
@@ -69,6 +69,7 @@ def portable(prep: Prepared) -> dict:
 
 def from_portable(data: dict) -> PortablePrep:
     tasks = [Task(**{**t, "make_cases": None, "limits": Limits(**t["limits"]), "carry": tuple(t["carry"]),
+                     "rebuild_only": tuple(t["rebuild_only"]),
                      "setup_limits": t["setup_limits"] and Limits(**t["setup_limits"])})
              for t in data["tasks"]]
     return PortablePrep(tasks, data["setup"], data["payloads"], SimpleNamespace(solution_cells=data["solution_cells"]),

@@ -14,14 +14,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from autograder import sandbox
-from autograder.protocol import CaseError, CaseResult, Cell, Job, dict_fields, encode_dict
+from autograder import sandbox, saved_model
+from autograder.protocol import CaseError, CaseResult, Cell, Job, dict_fields, encode, encode_dict
 from autograder.task import KERAS_IMPORT_LIMITS, Task
 
 if TYPE_CHECKING:
     from autograder.references import Prepared
 
 AFTER_RELOAD = "after reloading the saved model in a fresh process"
+REBUILD_PREAMBLE = "import numpy as np\n"     # a rebuild stage runs no cell of the notebook, not even its setup
 
 
 def cells_for(task: Task, solution_cells: list[str], solutions: dict[str, str | None]) -> list[Cell]:
@@ -38,9 +39,21 @@ def cells_for(task: Task, solution_cells: list[str], solutions: dict[str, str | 
 
 def job_for(prep: Prepared, task: Task, solutions: dict[str, str | None], preamble: str,
             harness: str | None) -> Job:
-    return Job(function=task.function, cells=cells_for(task, prep.info.solution_cells, solutions),
-               cases=prep.payloads[task.function], preamble=preamble, harness=harness, requires=task.requires,
-               tensorflow=task.tensorflow, seed=int(prep.module.SEED))
+    """The first stage's job: the solution cells, then the harness (or the function) on the hidden inputs, less
+    the payload keys only a rebuild stage may see (``task.rebuild_only``)."""
+    cases = prep.payloads[task.function]
+    if task.rebuild_only:
+        cases = [encode_dict({k: v for k, v in (dict_fields(c) or {}).items() if k not in task.rebuild_only})
+                 for c in cases]
+    return Job(function=task.function, cells=cells_for(task, prep.info.solution_cells, solutions), cases=cases,
+               preamble=preamble, harness=harness, requires=task.requires, tensorflow=task.tensorflow,
+               seed=int(prep.module.SEED))
+
+
+def rebuild_job_for(prep: Prepared, task: Task) -> Job:
+    """A rebuild stage's job: no solution cell and no setup cell, only the harness, on the full payloads."""
+    return Job(function=task.function, cells=[], cases=prep.payloads[task.function], preamble=REBUILD_PREAMBLE,
+               harness=task.reload_harness, requires=None, tensorflow=task.tensorflow, seed=int(prep.module.SEED))
 
 
 def limits_for(task: Task, full_setup: bool, override: dict) -> sandbox.Limits:
@@ -162,7 +175,7 @@ def run_stages(prep: Prepared, task: Task, solutions: dict[str, str | None], pre
                  collect=tuple(task.carry) if task.reload_harness else ())
     if not task.reload_harness or res.status != "ok" or res.run.missing:
         return res
-    if not any(c.returned for c in res.run.cases):
+    if not any(c.returned and "error" not in (dict_fields(c.ok) or {}) for c in res.run.cases):
         return res                              # nothing to reload: the first stage's errors decide
     carried, lost = res.files, res.files_missing
     res = replace(res, files={}, files_missing={})
@@ -170,8 +183,39 @@ def run_stages(prep: Prepared, task: Task, solutions: dict[str, str | None], pre
         name, why = next(iter(lost.items()))
         error = CaseError("FileNotFoundError", f"the saved file {name} {why}", after_reload=True)
         return _with_cases(res, [c if not c.returned else CaseResult(error=error) for c in res.run.cases])
+    if task.rebuild:
+        return _rebuild(prep, task, res, carried, limits, runner)
     res2 = runner(job_for(prep, task, solutions, preamble, task.reload_harness), limits, files=carried)
     return merge_reload(res, res2)
+
+
+def _rebuild(prep: Prepared, task: Task, res: sandbox.SandboxResult, carried: dict[str, bytes],
+             limits: sandbox.Limits, runner: Runner) -> sandbox.SandboxResult:
+    """The rebuild stage (Task.rebuild): the saved models' configs are read here, in the trusted process, and
+    refused unless Keras' own classes can rebuild them; the rebuilt model's answers come from a fresh sandbox that
+    runs none of the learner's code. Every returned case gets ``saved_config``, the config text of ``carry[0]``
+    read here (it replaces any key of that name a stage returned), from which the judge reads the architecture."""
+    config, why = None, None
+    try:
+        for name in task.carry:                 # every carried model is rebuilt, so every one is checked
+            text = saved_model.read_config(carried[name])
+            why = why or saved_model.refusal(text)
+            config = config or text
+    except saved_model.Refused as exc:
+        why = str(exc)
+    if why is None:
+        res = merge_reload(res, runner(rebuild_job_for(prep, task), limits, files=carried))
+        if res.status != "ok" or res.run is None:
+            return res
+    cases = []
+    for case in res.run.cases:
+        fields = dict_fields(case.ok) if case.returned else None
+        if fields is None:
+            cases.append(case)
+            continue
+        extra = {"saved_config": encode(config)} if why is None else {"error": why}
+        cases.append(CaseResult(ok=encode_dict({**fields, **extra} if "error" not in fields else fields)))
+    return _with_cases(res, cases)
 
 
 def _with_cases(res: sandbox.SandboxResult, cases: list[CaseResult]) -> sandbox.SandboxResult:

@@ -35,6 +35,13 @@ class Task:
     # the two stages' result dicts are merged per case (an error in either stage wins), e.g. save, then reload
     reload_harness: str | None = None
     carry: tuple[str, ...] = ()
+    # with ``rebuild``, the second stage runs none of the notebook's cells: the first stage saves the trained model
+    # (carry[0], a .keras file), the trusted process reads its config (autograder.saved_model) and refuses a class
+    # that is not Keras' own, and ``reload_harness`` rebuilds the model from the file alone to predict; the judge
+    # reads the architecture from the case's ``saved_config``. ``rebuild_only``: payload keys (e.g. the hidden
+    # test inputs) that only that fresh stage receives, so that no learner code ever sees them
+    rebuild: bool = False
+    rebuild_only: tuple[str, ...] = ()
     # optional light preamble used instead of the notebook's setup cell (e.g. "import numpy as np" for numpy-only
     # functions of an exercise whose setup imports Keras); on a NameError for a name only the full setup defines,
     # the function is rerun with the full setup under ``setup_limits``, so using the setup's imports is never

@@ -138,7 +138,7 @@ def test_ex2_reference_models_pass_and_a_plain_model_does_not(kit):
     kit.check_examples(A, v)                          # alice (the reference solution) gets full marks
     assert "accuracy" in v["alice"].functions[0].reason
     assert _scores(v["ex2_one_lstm"])["build_stacked_lstm"] == 0
-    assert "at least two LSTM layers" in v["ex2_one_lstm"].functions[0].reason
+    assert "two LSTM layers one after the other" in v["ex2_one_lstm"].functions[0].reason
 
 
 def test_ex3_reference_passes_off_by_one_windows_and_a_shuffling_split_fail(kit):
