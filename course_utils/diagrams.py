@@ -186,8 +186,9 @@ def draw_bptt_graph(steps: int = 4) -> Figure:
         previous = (cx + 0.4, rows["h"])
     ax.text(0.3, 0.15, r"black: forward, $a_t = x_t W_{xh} + h_{t-1} W_{hh} + b_h$.  red: $\partial L/\partial h_t$ "
             r"collects $\delta y_t W_{hy}^\top$ from its own loss and $\delta a_{t+1} W_{hh}^\top$ from the future;"
-            "\n" r"$\partial L/\partial W_{hh} = \sum_t h_{t-1}^\top \delta a_t$: one term per step, each reaching "
-            r"back through every earlier step", ha="left", va="bottom", fontsize=9.5, color="0.25")
+            "\n" r"$\partial L/\partial W_{hh} = \sum_t h_{t-1}^\top \delta a_t$: one term per step, and $\delta a_t$ "
+            r"collects the losses $L_t, \dots, L_T$ of that step and every later one", ha="left", va="bottom",
+            fontsize=9.5, color="0.25")
     return fig
 
 

@@ -46,6 +46,7 @@ def test_the_bptt_graph_has_every_step_and_the_w_hh_gradient(steps):
             assert rf"${node}_{t}$" in texts
     assert r"$h_0$" in texts and texts.count(r"$W_{hh}$") == steps
     assert any(r"\partial L/\partial W_{hh}" in t for t in texts)
+    assert any(r"$L_t, \dots, L_T$ of that step and every later one" in t for t in texts)   # delta a_t: later losses
     red = [p for p in fig.axes[0].patches if getattr(p, "get_edgecolor", None) and
            tuple(round(c, 3) for c in p.get_edgecolor()[:3]) == tuple(round(c, 3) for c in
                                                                     matplotlib.colors.to_rgb(diagrams._GRAD))]
