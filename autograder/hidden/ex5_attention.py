@@ -112,6 +112,6 @@ TASKS = [
          judge=judge_save, harness=source("ex5_save"), reload_harness=source("ex5_reload"), carry=(MODEL_FILE,),
          requires="AttentionLayer", tensorflow=True, limits=KERAS_LIMITS),
     Task("build_attention_model", "build_attention_model", "test_build_attention_model", cases_model,
-         judge=judge_model, harness=source("layer_names", "train_attention_classifier"),
+         judge=judge_model, harness=source("layer_names", "train_binary", "train_attention_classifier"),
          requires="build_attention_model", tensorflow=True, use_reference=False, limits=KERAS_LIMITS),
 ]

@@ -126,6 +126,8 @@ def _grade(kit, assignment, submissions: dict):
 
 STACKED_HEAD = "def build_stacked_lstm(vocab_size, sequence_length):\n"
 COMPILE = "    m.compile('adam', 'binary_crossentropy', metrics=['accuracy'])\n    return m\n"
+SMALL_STACK = ("        layers.Embedding(vocab_size, 8), layers.LSTM(4, return_sequences=True),\n"
+               "        layers.LSTM(4), ")
 NO_BIDIRECTIONAL = "def build_bidirectional_lstm(vocab_size, sequence_length):\n    raise NotImplementedError\n"
 EX2 = {
     # attacks: each passed (or could pass) a check of the layers' names or types in the submission's process
@@ -144,19 +146,15 @@ EX2 = {
                          "        self.rate = float(np.mean(y))\n"
                          "    def predict(self, x, **kw):\n"
                          "        return np.full((len(x), 1), self.rate, np.float32)\n\n\n" + STACKED_HEAD +
-                         "    m = Impostor([keras.Input((sequence_length,), dtype='int32'),\n"
-                         "        layers.Embedding(vocab_size, 8), layers.LSTM(4, return_sequences=True),\n"
-                         "        layers.LSTM(4), layers.Dense(1, activation='sigmoid')])\n" + COMPILE),
+                         "    m = Impostor([keras.Input((sequence_length,), dtype='int32'),\n" + SMALL_STACK +
+                         "layers.Dense(1, activation='sigmoid')])\n" + COMPILE),
     "forged_file": (False, "not a Keras model archive",
                     "keras.Model.save = lambda self, path, *a, **k: open(path, 'wb').write(b'forged')\n\n\n" +
-                    STACKED_HEAD + "    m = keras.Sequential([keras.Input((sequence_length,), dtype='int32'),\n"
-                    "        layers.Embedding(vocab_size, 8), layers.LSTM(4, return_sequences=True),\n"
-                    "        layers.LSTM(4), layers.Dense(1, activation='sigmoid')])\n" + COMPILE),
+                    STACKED_HEAD + "    m = keras.Sequential([keras.Input((sequence_length,), dtype='int32'),\n" +
+                    SMALL_STACK + "layers.Dense(1, activation='sigmoid')])\n" + COMPILE),
     "lambda_layer": (False, "is a Lambda layer", STACKED_HEAD +
-                     "    m = keras.Sequential([keras.Input((sequence_length,), dtype='int32'),\n"
-                     "        layers.Embedding(vocab_size, 8), layers.LSTM(4, return_sequences=True),\n"
-                     "        layers.LSTM(4), layers.Lambda(lambda t: t * 1.0),\n"
-                     "        layers.Dense(1, activation='sigmoid')])\n" + COMPILE),
+                     "    m = keras.Sequential([keras.Input((sequence_length,), dtype='int32'),\n" + SMALL_STACK +
+                     "layers.Lambda(lambda t: t * 1.0), layers.Dense(1, activation='sigmoid')])\n" + COMPILE),
     # fair: the functional API, a Dropout between the LSTMs
     "functional_with_dropout": (True, "accuracy", STACKED_HEAD +
                                 "    i = keras.Input((sequence_length,), dtype='int32')\n"
@@ -167,14 +165,18 @@ EX2 = {
 }
 
 
-def test_ex2_verdicts_rest_on_the_saved_model(kit):
-    A = "ex2_text_classification"
-    subs = {name: kit.honest(A, build_stacked_lstm=code, build_bidirectional_lstm=NO_BIDIRECTIONAL)
-            for name, (_, _, code) in EX2.items()}
-    verdicts = _grade(kit, A, subs)
-    for name, (passes, fragment, _) in EX2.items():
-        score, reason = verdicts[name]["build_stacked_lstm"]
+def _check(kit, assignment, function, submissions, **others):
+    """Grade one submission per entry of ``submissions`` (name -> (passes, reason fragment, code of
+    ``function``)), the other functions' answers from ``others`` or the reference; check each verdict."""
+    verdicts = _grade(kit, assignment, {name: kit.honest(assignment, **others, **{function: code})
+                                        for name, (_, _, code) in submissions.items()})
+    for name, (passes, fragment, _) in submissions.items():
+        score, reason = verdicts[name][function]
         assert (score > 0) == passes and fragment in reason, (name, score, reason)
+
+
+def test_ex2_verdicts_rest_on_the_saved_model(kit):
+    _check(kit, "ex2_text_classification", "build_stacked_lstm", EX2, build_bidirectional_lstm=NO_BIDIRECTIONAL)
 
 
 FORECASTER_HEAD = "def build_forecaster(window_size, n_features):\n"
@@ -200,11 +202,7 @@ EX3 = {
 
 
 def test_ex3_verdicts_rest_on_the_saved_model(kit):
-    A = "ex3_time_series"
-    verdicts = _grade(kit, A, {name: kit.honest(A, build_forecaster=code) for name, (_, _, code) in EX3.items()})
-    for name, (passes, fragment, _) in EX3.items():
-        score, reason = verdicts[name]["build_forecaster"]
-        assert (score > 0) == passes and fragment in reason, (name, score, reason)
+    _check(kit, "ex3_time_series", "build_forecaster", EX3)
 
 
 def test_every_rebuild_task_carries_a_saved_model_and_hides_its_test_inputs():
