@@ -214,9 +214,14 @@ def _add_layer(layer: dict, uid: str, g: Graph, depth: int) -> tuple[list[str], 
     return [uid], [uid]
 
 
+def is_layer(kind: str, cls: str) -> bool:
+    """Whether a graph node of ``kind`` is a ``cls`` layer, alone or inside a wrapper (``Bidirectional(LSTM)``)."""
+    return kind == cls or kind.endswith(f"({cls})")
+
+
 def is_recurrent(kind: str) -> bool:
     """A recurrent layer, alone or inside a wrapper."""
-    return any(kind == r or kind.endswith(f"({r})") for r in RECURRENT)
+    return any(is_layer(kind, r) for r in RECURRENT)
 
 
 def describe(g: Graph) -> str:

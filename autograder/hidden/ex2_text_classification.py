@@ -59,7 +59,7 @@ def _judge(requirement):
 
 
 def _stacked(graph):
-    n = graph.longest_chain(lambda kind: kind == "LSTM" or kind.endswith("(LSTM)"))
+    n = graph.longest_chain(lambda kind: saved_model.is_layer(kind, "LSTM"))
     if n < 2:
         raise Mismatch(f"a stacked LSTM needs two LSTM layers one after the other on the path from the input to "
                        f"the output; found {n} (path: {saved_model.describe(graph)})")
